@@ -1,0 +1,1 @@
+//! Integration tests: the built binaries driven as a user would drive them.
