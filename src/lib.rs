@@ -11,3 +11,7 @@
 pub mod config;
 pub mod getopt;
 pub mod python;
+
+/// The supervisor release whose behaviour this implementation reproduces; `supervisord -v`
+/// prints it and `getSupervisorVersion` returns it.
+pub const SUPERVISOR_VERSION: &str = "4.3.0";

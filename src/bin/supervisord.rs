@@ -1,2 +1,46 @@
-//! Placeholder.
-fn main() {}
+//! `supervisord`: parses the command line, loads the config exactly as supervisor 4.3.0 does,
+//! and reports problems the way Python's `Options.usage` does (`Error: ...`, exit 2).
+
+use std::io::Write;
+use std::process::ExitCode;
+use supervisor::config::options::{ROOT_SEARCH_WARNING, SUPERVISORD_HELP, parse_command_line};
+use supervisor::config::{ConfigError, Environ, Invocation, ServerOptions};
+
+/// Python's `Options.usage`: the message, a pointer to `-h`, and exit status 2.
+fn usage(progname: &str, error: &ConfigError) -> ExitCode {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Error: {error}\nFor help, use {progname} -h\n");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let progname = argv.first().cloned().unwrap_or_else(|| "supervisord".to_string());
+    let args = argv.get(1..).unwrap_or_default();
+    let command_line = match parse_command_line(args) {
+        Ok(Invocation::Run(c)) => *c,
+        Ok(Invocation::Help) => {
+            let _ = writeln!(std::io::stdout(), "{}", SUPERVISORD_HELP.replace("%s", &progname));
+            return ExitCode::SUCCESS;
+        }
+        Ok(Invocation::Version) => {
+            let _ = writeln!(std::io::stdout(), "{}", supervisor::SUPERVISOR_VERSION);
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return usage(&progname, &e),
+    };
+    if command_line.configfile.is_none() && nix::unistd::getuid().is_root() {
+        let _ = writeln!(std::io::stderr(), "UserWarning: {ROOT_SEARCH_WARNING}");
+    }
+    let options = match ServerOptions::realize(command_line, &progname, &Environ::from_process()) {
+        Ok(o) => o,
+        Err(e) => return usage(&progname, &e),
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "supervisord: configuration {} is valid ({} groups); process supervision is not built yet",
+        options.configfile,
+        options.file.groups.len()
+    );
+    ExitCode::from(1)
+}
