@@ -6,8 +6,9 @@ import os
 import sys
 import tempfile
 
-from supervisor import datatypes, events, supervisord
-from supervisor.options import (EventListenerPoolConfig, FastCGIGroupConfig, ServerOptions)
+from supervisor import datatypes, events, supervisorctl, supervisord
+from supervisor.options import (ClientOptions, EventListenerPoolConfig, FastCGIGroupConfig,
+                                ServerOptions)
 
 
 class Usage(Exception):
@@ -129,7 +130,15 @@ def dump(o):
     }
 
 
-def realize(args, env, cwd, progname="supervisord"):
+def dump_ctl(o):
+    return {"configfile": o.configfile, "interactive": bool(o.interactive), "prompt": o.prompt,
+            "serverurl": o.serverurl, "username": o.username, "password": o.password,
+            "history": o.history, "history_file": o.history_file,
+            "plugins": [name for name, _, _ in o.plugin_factories if name != "default"],
+            "args": list(o.args)}
+
+
+def realize(args, env, cwd, progname="supervisord", ctl=False):
     """Runs ServerOptions.realize with exactly this argv, environment and cwd; returns
     {"error": text} for a usage error, {"help": text}/{"version": text} for those exits, or
     the dump."""
@@ -140,7 +149,7 @@ def realize(args, env, cwd, progname="supervisord"):
     os.environ.update(env)
     tempfile.tempdir = None  # gettempdir() caches its answer; each case has its own TMPDIR
     try:
-        o = ServerOptions()
+        o = ClientOptions() if ctl else ServerOptions()
         o.stdout = io.StringIO()
         o.warnings = _Warnings()
 
@@ -153,13 +162,14 @@ def realize(args, env, cwd, progname="supervisord"):
         o.usage = usage
         o.exit = exit
         try:
-            o.realize(args=list(args), progname=progname, doc=supervisord.__doc__)
+            doc = (supervisorctl if ctl else supervisord).__doc__
+            o.realize(args=list(args), progname=progname, doc=doc)
         except Usage as e:
             return {"error": str(e)}
         except Exited:
             out = o.stdout.getvalue()
             return {"version": out} if "--" not in out else {"help": out}
-        return dump(o)
+        return dump_ctl(o) if ctl else dump(o)
     finally:
         os.chdir(saved_cwd)
         sys.argv[0] = saved_argv0

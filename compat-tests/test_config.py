@@ -225,3 +225,46 @@ def test_random_configs_match_python(probe, tmp_path, seed):
         outcomes["loaded" if "options" in py else "error"] += 1
     # Both branches must be exercised, or the generator has drifted into one corner.
     assert outcomes["loaded"] > 50 and outcomes["error"] > 10, outcomes
+
+
+# --- supervisorctl's options --------------------------------------------------------------
+
+CTL_CONF = """[supervisorctl]
+serverurl = unix://%(here)s/../run/sup.sock
+username = %(ENV_TEST_IDENT)s
+password = secret
+prompt = myprompt
+history_file = ~/.history
+
+[ctlplugin:twiddler]
+supervisor.ctl_factory = supervisor_twiddler.ctl:make_twiddler_controllerplugin
+"""
+
+CTL_CASES = [
+    ([], None), (["status"], None), (["-i", "status", "web"], None), (["-h"], None),
+    (["-s", "http://127.0.0.1:9002", "-u", "a", "-p", "b", "tail", "-f", "x"], None),
+    (["-s", "foo"], None), (["-s", "unix:///tmp/x.sock", "-s", "x://y"], None),
+    (["-r", "h", "--history_file=j"], None), (["--bogus"], None), (["-c"], None),
+    (["-c", "{conf}", "status"], CTL_CONF),
+    (["-c", "{conf}", "-s", "http://localhost:1", "-u", "cli"], CTL_CONF),
+    (["-c", "{conf}"], "[supervisorctl]\n"),
+    (["-c", "{conf}"], "[supervisorctl]\nserverurl=http://x:1\nhistory_file=\n"),
+    (["-c", "{conf}"], "[supervisord]\n"),
+    (["-c", "{conf}"], "[supervisorctl]\n[ctlplugin:x]\nfoo=bar\n"),
+    (["-c", "{conf}"], "[supervisorctl]\nprompt=%(nope)s\n"),
+    (["-c", "/nonexistent.conf", "status"], None),
+]
+
+
+@pytest.mark.parametrize("args,conf", CTL_CASES, ids=lambda c: repr(c)[:40])
+def test_supervisorctl_options_match_python(probe, tmp_path, args, conf):
+    env = environment(tmp_path)
+    path = tmp_path / "sub" / "ctl.conf"
+    if conf is not None:
+        path.parent.mkdir()
+        path.write_text(conf)
+    args = [a.format(conf=str(path)) for a in args]
+    py = oracle.realize(args, env, str(tmp_path), "supervisorctl", ctl=True)
+    rs = probe.call({"mode": "ctl", "args": args, "env": env, "cwd": str(tmp_path),
+                     "progname": "supervisorctl"})
+    assert rs == py

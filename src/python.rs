@@ -1,5 +1,5 @@
-//! Python text rules that supervisor's user-visible strings depend on: `repr()` of a str and
-//! `str.isspace()`.
+//! Python text rules that supervisor's user-visible strings depend on: `repr()` of a str,
+//! `str.isspace()`, and `str.lower()`/`upper()` as of Python 3.11's Unicode 14.
 //!
 //! Supervisor builds many of its error messages with `%r`, so a faithful `repr` is what makes our
 //! messages byte-identical to Python's.
@@ -71,6 +71,107 @@ pub fn repr(s: &str) -> String {
 pub fn repr_list(items: &[String]) -> String {
     let inner: Vec<String> = items.iter().map(|s| repr(s)).collect();
     format!("[{}]", inner.join(", "))
+}
+
+/// Python 3.11's `str.lower()`. Rust's `to_lowercase` follows the same rules (full mappings and
+/// the Final_Sigma context) but a newer Unicode version, so the code points Python 3.11 does not
+/// know yet are kept as they are and treated as caseless, and Final_Sigma is decided with Python's
+/// view of which characters are cased or case-ignorable.
+pub fn lower(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == 'Σ' {
+            out.push(if is_final_sigma(&chars, i) { 'ς' } else { 'σ' });
+        } else if unknown_to_python(c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaseClass {
+    /// Skipped when looking for the letter before or after a capital sigma.
+    Ignorable,
+    Cased,
+    Other,
+}
+
+/// Unicode's Final_Sigma: a cased letter before (case-ignorables skipped) and none after.
+fn is_final_sigma(chars: &[char], i: usize) -> bool {
+    let first_relevant = |c: &&char| case_class(**c) != CaseClass::Ignorable;
+    let before = chars[..i].iter().rev().find(first_relevant);
+    if before.map(|&c| case_class(c)) != Some(CaseClass::Cased) {
+        return false;
+    }
+    let after = chars[i + 1..].iter().find(first_relevant);
+    after.map(|&c| case_class(c)) != Some(CaseClass::Cased)
+}
+
+/// Python 3.11's case class of a character. Rust exposes neither Cased nor Case_Ignorable, but its
+/// `to_lowercase` decides Final_Sigma with them, so a capital sigma after the character reveals
+/// them; the exceptions are where Unicode 14 and Rust's version disagree.
+fn case_class(c: char) -> CaseClass {
+    match c {
+        // Lowercase in Unicode 14, no longer in later versions.
+        '\u{295}' => CaseClass::Cased,
+        // Case-ignorable in Unicode 14, no longer in later versions.
+        '\u{1171E}' => CaseClass::Ignorable,
+        c if unknown_to_python(c) => CaseClass::Other,
+        c => {
+            if format!("{c}Σ").to_lowercase().ends_with('ς') {
+                CaseClass::Cased
+            } else if format!("Α{c}Σ").to_lowercase().ends_with('ς') {
+                // The Greek capital alpha before is cased, so the character was skipped.
+                CaseClass::Ignorable
+            } else {
+                CaseClass::Other
+            }
+        }
+    }
+}
+
+/// Code points unassigned in Unicode 14 (Python 3.11) to which Rust 1.95's Unicode gives a
+/// lowercase mapping or a case class; found by comparing the two over every code point.
+fn unknown_to_python(c: char) -> bool {
+    matches!(c as u32,
+        0x897 | 0xECE | 0x1ACF..=0x1ADD | 0x1AE0..=0x1AEB | 0x1C89..=0x1C8A | 0xA7CB..=0xA7CF
+        | 0xA7D2 | 0xA7D4 | 0xA7DA..=0xA7DC | 0xA7F1 | 0x10D4E | 0x10D50..=0x10D65
+        | 0x10D69..=0x10D6D | 0x10D6F..=0x10D85 | 0x10EC5 | 0x10EFA..=0x10EFF | 0x11241
+        | 0x113BB..=0x113C0 | 0x113CE | 0x113D0 | 0x113D2 | 0x113E1..=0x113E2 | 0x11B60
+        | 0x11B62..=0x11B64 | 0x11B66 | 0x11DD9 | 0x11F00..=0x11F01 | 0x11F36..=0x11F3A
+        | 0x11F40 | 0x11F42 | 0x11F5A | 0x13439..=0x13440 | 0x13447..=0x13455
+        | 0x1611E..=0x16129 | 0x1612D..=0x1612F | 0x16D40..=0x16D42 | 0x16D6B..=0x16D6C
+        | 0x16EA0..=0x16EB8 | 0x16EBB..=0x16ED3 | 0x16FF2..=0x16FF3 | 0x1DF25..=0x1DF2A
+        | 0x1E030..=0x1E06D | 0x1E08F | 0x1E4EB..=0x1E4EF | 0x1E5EE..=0x1E5EF | 0x1E6E3
+        | 0x1E6E6 | 0x1E6EE..=0x1E6EF | 0x1E6F5 | 0x1E6FF)
+}
+
+/// Characters whose uppercase mapping is newer than Python 3.11's Unicode 14: Python leaves
+/// them unchanged by `upper()`, so we must too.
+fn upper_is_newer_than_python(c: char) -> bool {
+    matches!(c as u32,
+        0x019B | 0x0264 | 0x1C8A | 0xA7CD | 0xA7CF | 0xA7D3 | 0xA7D5 | 0xA7DB
+        | 0x10D70..=0x10D85 | 0x16EBB..=0x16ED3)
+}
+
+/// Python's `str.upper()` (full mappings: `'ß'` becomes `"SS"`, `'ı'` becomes `'I'`).
+pub fn upper(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if upper_is_newer_than_python(c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_uppercase());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

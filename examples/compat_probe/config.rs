@@ -2,6 +2,7 @@
 //! environment and working directory, and dumps them in compat-tests/oracle.py's schema.
 
 use serde_json::{Value, json};
+use supervisor::config::ctl::{CtlInvocation, SUPERVISORCTL_HELP, realize_ctl};
 use supervisor::config::datatypes::AutoRestart;
 use supervisor::config::options::{SUPERVISORD_HELP, parse_command_line};
 use supervisor::config::{
@@ -126,6 +127,40 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 
 /// Request: {"args": [...], "env": {...}, "cwd": "...", "progname": "..."}.
 pub fn run(request: &Value) -> Value {
+    in_context(request, |args, progname, environ| match parse_command_line(args) {
+        Err(e) => json!({"error": e.to_string()}),
+        Ok(Invocation::Help) => {
+            json!({"help": format!("{}\n", SUPERVISORD_HELP.replace("%s", progname))})
+        }
+        Ok(Invocation::Version) => {
+            json!({"version": format!("{}\n", supervisor::SUPERVISOR_VERSION)})
+        }
+        Ok(Invocation::Run(cmd)) => match ServerOptions::realize(*cmd, progname, environ) {
+            Ok(o) => dump(&o),
+            Err(e) => json!({"error": e.to_string()}),
+        },
+    })
+}
+
+/// Mode `ctl`: supervisorctl's options for the same kind of request.
+pub fn run_ctl(request: &Value) -> Value {
+    in_context(request, |args, progname, environ| match realize_ctl(args, progname, environ) {
+        Err(e) => json!({"error": e.to_string()}),
+        Ok(CtlInvocation::Help) => {
+            json!({"help": format!("{}\n", SUPERVISORCTL_HELP.replace("%s", progname))})
+        }
+        Ok(CtlInvocation::Run(o)) => json!({
+            "configfile": o.configfile, "interactive": o.interactive, "prompt": o.prompt,
+            "serverurl": o.serverurl, "username": o.username, "password": o.password,
+            "history": o.history, "history_file": o.history_file,
+            "plugins": o.plugins.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            "args": o.args,
+        }),
+    })
+}
+
+/// Runs `f` with the request's argv, progname, environment and working directory.
+fn in_context(request: &Value, f: impl FnOnce(&[String], &str, &Environ) -> Value) -> Value {
     let args = strings(request.get("args"));
     let progname = request.get("progname").and_then(Value::as_str).unwrap_or("supervisord");
     let vars: Vec<(String, String)> = request
@@ -138,28 +173,16 @@ pub fn run(request: &Value) -> Value {
     // `~` expansion reads the process environment, as in Python, so the probe (single-threaded)
     // takes on the requested one for this request and puts its own back afterwards.
     let own_env: Vec<_> = std::env::vars_os().collect();
-    replace_environment(vars.iter().map(|(k, v)| (k.into(), v.into())));
-    let mut environ = Environ::from_process();
-    environ.vars = vars;
     let saved = std::env::current_dir();
     if let Some(cwd) = request.get("cwd").and_then(Value::as_str)
         && let Err(e) = std::env::set_current_dir(cwd)
     {
         return json!({"probe_error": format!("chdir {cwd}: {e}")});
     }
-    let result = match parse_command_line(&args) {
-        Err(e) => json!({"error": e.to_string()}),
-        Ok(Invocation::Help) => {
-            json!({"help": format!("{}\n", SUPERVISORD_HELP.replace("%s", progname))})
-        }
-        Ok(Invocation::Version) => {
-            json!({"version": format!("{}\n", supervisor::SUPERVISOR_VERSION)})
-        }
-        Ok(Invocation::Run(cmd)) => match ServerOptions::realize(*cmd, progname, &environ) {
-            Ok(o) => dump(&o),
-            Err(e) => json!({"error": e.to_string()}),
-        },
-    };
+    replace_environment(vars.iter().map(|(k, v)| (k.into(), v.into())));
+    let mut environ = Environ::from_process();
+    environ.vars = vars;
+    let result = f(&args, progname, &environ);
     if let Ok(dir) = saved {
         let _ = std::env::set_current_dir(dir);
     }

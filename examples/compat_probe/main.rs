@@ -17,6 +17,7 @@ fn answer(request: &Value) -> Value {
         Some("expand") => expand::run(request),
         Some("datatype") => datatypes::run(request),
         Some("config") => config::run(request),
+        Some("ctl") => config::run_ctl(request),
         other => json!({"probe_error": format!("unknown mode {other:?}")}),
     }
 }

@@ -109,55 +109,6 @@ fn int_literal_repr(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Python text rules the converters depend on.
 
-/// Characters whose case mapping is newer than Python 3.11's Unicode 14: Python leaves them
-/// unchanged by `lower()`, so we must too.
-fn lower_is_newer_than_python(c: char) -> bool {
-    matches!(c as u32,
-        0x1C89 | 0xA7CB | 0xA7CC | 0xA7CE | 0xA7D2 | 0xA7D4 | 0xA7DA | 0xA7DC
-        | 0x10D50..=0x10D65 | 0x16EA0..=0x16EB8)
-}
-
-/// As [`lower_is_newer_than_python`], for `upper()`.
-fn upper_is_newer_than_python(c: char) -> bool {
-    matches!(c as u32,
-        0x019B | 0x0264 | 0x1C8A | 0xA7CD | 0xA7CF | 0xA7D3 | 0xA7D5 | 0xA7DB
-        | 0x10D70..=0x10D85 | 0x16EBB..=0x16ED3)
-}
-
-/// Python's `str.lower()`: full Unicode mappings (`'İ'` becomes two characters, a final `Σ`
-/// becomes `ς`) as of Unicode 14.
-pub(crate) fn py_lower(s: &str) -> String {
-    if !s.chars().any(lower_is_newer_than_python) {
-        return s.to_lowercase();
-    }
-    // Lower-case the runs between the characters Python does not know; those characters are
-    // uncased to Python, which is also what ending a run means to the final-sigma rule.
-    let mut out = String::with_capacity(s.len());
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        if lower_is_newer_than_python(c) {
-            out.push_str(&s[start..i].to_lowercase());
-            out.push(c);
-            start = i + c.len_utf8();
-        }
-    }
-    out.push_str(&s[start..].to_lowercase());
-    out
-}
-
-/// Python's `str.upper()` (full mappings: `'ß'` becomes `"SS"`, `'ı'` becomes `'I'`).
-pub(crate) fn py_upper(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if upper_is_newer_than_python(c) {
-            out.push(c);
-        } else {
-            out.extend(c.to_uppercase());
-        }
-    }
-    out
-}
-
 /// The code points with Unicode decimal value 0 in Python 3.11 (Unicode 14); every decimal digit
 /// belongs to a run of ten starting at one of these.
 const DECIMAL_ZEROS: [u32; 66] = [
@@ -341,7 +292,7 @@ const FALSY_STRINGS: [&str; 4] = ["no", "false", "off", "0"];
 
 /// `boolean`: `yes/true/on/1` and `no/false/off/0`, any case, nothing else (not even spaces).
 pub fn boolean(s: &str) -> Result<bool, DatatypeError> {
-    let lowered = py_lower(s);
+    let lowered = crate::python::lower(s);
     if TRUTHY_STRINGS.contains(&lowered.as_str()) {
         Ok(true)
     } else if FALSY_STRINGS.contains(&lowered.as_str()) {
@@ -532,7 +483,7 @@ pub enum LogfileName {
 
 /// `logfile_name`: `none`/`off`, `auto`, `syslog` (any case), else [`existing_dirpath`].
 pub fn logfile_name(s: &str) -> Result<LogfileName, DatatypeError> {
-    match py_lower(s).as_str() {
+    match crate::python::lower(s).as_str() {
         "none" | "off" => Ok(LogfileName::None),
         "auto" => Ok(LogfileName::Auto),
         "syslog" => Ok(LogfileName::Syslog),
@@ -575,7 +526,7 @@ pub fn inet_address(s: &str) -> Result<(String, u16), DatatypeError> {
             if port.is_empty() {
                 return Err(DatatypeError::NoPortNumber);
             }
-            (py_lower(host), port_number(port)?)
+            (crate::python::lower(host), port_number(port)?)
         }
         None => {
             let port = port_number(s).map_err(|_| DatatypeError::NotAPortNumber(s.to_string()))?;
@@ -698,16 +649,6 @@ pub fn expanduser(s: &str) -> String {
     checked_expanduser(s).unwrap_or_else(|_| s.to_string())
 }
 
-/// Python's `os.path.dirname` on POSIX.
-fn posix_dirname(p: &str) -> &str {
-    let head = &p[..p.rfind('/').map_or(0, |i| i + 1)];
-    if !head.is_empty() && !head.bytes().all(|b| b == b'/') {
-        head.trim_end_matches('/')
-    } else {
-        head
-    }
-}
-
 /// Python's `os.path.isdir`: follows symlinks; any error (including a NUL) is `false`.
 fn is_dir(p: &str) -> bool {
     !p.is_empty() && std::fs::metadata(Path::new(p)).is_ok_and(|m| m.is_dir())
@@ -717,7 +658,7 @@ fn is_dir(p: &str) -> bool {
 /// name has no directory part and is returned as is.
 pub fn existing_dirpath(s: &str) -> Result<String, DatatypeError> {
     let expanded = checked_expanduser(s)?;
-    let dir = posix_dirname(&expanded);
+    let dir = crate::config::paths::dirname(&expanded);
     if dir.is_empty() || is_dir(dir) {
         return Ok(expanded);
     }
@@ -733,66 +674,18 @@ pub fn existing_directory(s: &str) -> Result<String, DatatypeError> {
     Err(DatatypeError::NotADirectory(s.to_string()))
 }
 
-/// Python's `os.path.normpath` on POSIX: purely textual, so `a/../b` is `b` even if `a` is a
-/// symlink, and exactly two leading slashes are kept.
-fn normpath(path: &str) -> String {
-    if path.is_empty() {
-        return ".".to_string();
-    }
-    let initial_slashes = if path.starts_with("//") && !path.starts_with("///") {
-        2
-    } else if path.starts_with('/') {
-        1
-    } else {
-        0
-    };
-    let mut comps: Vec<&str> = Vec::new();
-    for comp in path.split('/') {
-        if comp.is_empty() || comp == "." {
-            continue;
-        }
-        if comp != ".." || (initial_slashes == 0 && comps.is_empty()) || comps.last() == Some(&"..")
-        {
-            comps.push(comp);
-        } else {
-            comps.pop();
-        }
-    }
-    let out = format!("{}{}", "/".repeat(initial_slashes), comps.join("/"));
-    if out.is_empty() { ".".to_string() } else { out }
-}
-
 /// Supervisor's `options.normalize_path`:
 /// `os.path.normpath(os.path.abspath(os.path.expanduser(v)))` against the process CWD. (Where
 /// Python raises for a NUL in `~name`, the path is used unexpanded; see
 /// [`checked_normalize_path`]. If the CWD cannot be read, where Python raises, the path is
 /// normalised as given.)
 pub fn normalize_path(s: &str) -> String {
-    absolute_normpath(&expanduser(s))
+    crate::config::paths::abspath(&expanduser(s))
 }
 
 /// [`normalize_path`], with Python's `embedded null byte` error for a NUL in `~name`.
 pub fn checked_normalize_path(s: &str) -> Result<String, DatatypeError> {
-    Ok(absolute_normpath(&checked_expanduser(s)?))
-}
-
-/// `os.path.normpath(os.path.abspath(p))`.
-fn absolute_normpath(expanded: &str) -> String {
-    if expanded.starts_with('/') {
-        return normpath(expanded);
-    }
-    match std::env::current_dir() {
-        Ok(cwd) => {
-            let cwd = cwd.to_string_lossy();
-            let joined = if cwd.ends_with('/') {
-                format!("{cwd}{expanded}")
-            } else {
-                format!("{cwd}/{expanded}")
-            };
-            normpath(&joined)
-        }
-        Err(_) => normpath(expanded),
-    }
+    Ok(crate::config::paths::abspath(&checked_expanduser(s)?))
 }
 
 /// Supervisor's log levels (`loggers.LevelsByName`), ordered by severity number.
@@ -842,7 +735,7 @@ impl LogLevel {
 
 /// `logging_level`: a level description in any case (`warn`, not `warning`).
 pub fn logging_level(s: &str) -> Result<LogLevel, DatatypeError> {
-    match py_lower(s).as_str() {
+    match crate::python::lower(s).as_str() {
         "critical" => Ok(LogLevel::Critical),
         "error" => Ok(LogLevel::Error),
         "warn" => Ok(LogLevel::Warn),
@@ -858,7 +751,7 @@ pub fn logging_level(s: &str) -> Result<LogLevel, DatatypeError> {
 /// 1024ⁿ. The error quotes the lower-cased text without its suffix, as Python does. Products
 /// beyond `i64` are refused with [`DatatypeError::OutOfRange`].
 pub fn byte_size(s: &str) -> Result<i64, DatatypeError> {
-    let lowered = py_lower(s);
+    let lowered = crate::python::lower(s);
     let (number, multiplier) = [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)]
         .into_iter()
         .find_map(|(suffix, m)| lowered.strip_suffix(suffix).map(|n| (n, m)))
@@ -1114,7 +1007,7 @@ pub fn signal_number(s: &str) -> Result<i32, DatatypeError> {
     let num = match parse_int(s, 10) {
         Ok(n) => n.to_i64(),
         Err(_) => {
-            let upper = py_upper(strip(s));
+            let upper = crate::python::upper(strip(s));
             let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
             let found = SIGNALS.iter().find(|(n, _)| *n == name);
             let Some(&(_, num)) = found else {
@@ -1139,7 +1032,7 @@ pub enum AutoRestart {
 /// `auto_restart`: a boolean word or `unexpected`, any case. The error quotes the lower-cased
 /// value, as Python does.
 pub fn auto_restart(s: &str) -> Result<AutoRestart, DatatypeError> {
-    let lowered = py_lower(s);
+    let lowered = crate::python::lower(s);
     if TRUTHY_STRINGS.contains(&lowered.as_str()) {
         Ok(AutoRestart::Always)
     } else if FALSY_STRINGS.contains(&lowered.as_str()) {
@@ -1157,7 +1050,7 @@ pub fn profile_options(s: &str) -> (Vec<String>, bool) {
     let mut callers = false;
     let mut sort = Vec::new();
     for option in list_of_strings(s) {
-        let option = py_lower(&option);
+        let option = crate::python::lower(&option);
         if option == "callers" {
             callers = true;
         } else {
@@ -1168,7 +1061,6 @@ pub fn profile_options(s: &str) -> (Vec<String>, bool) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -1401,15 +1293,8 @@ mod tests {
         );
         assert_eq!(existing_directory("/tmp"), Ok("/tmp".into()));
         assert_eq!(err(existing_directory("/no/such")), "/no/such is not an existing directory");
-        assert_eq!(normpath(""), ".");
-        assert_eq!(normpath("//a/./b/../c/"), "//a/c");
-        assert_eq!(normpath("///a"), "/a");
-        assert_eq!(normpath("../../a/.."), "../..");
-        assert_eq!(normpath("/../a"), "/a");
         assert_eq!(normalize_path("/a/b/../c"), "/a/c");
         assert!(normalize_path("x").ends_with("/x"));
-        assert_eq!(posix_dirname("a//b"), "a");
-        assert_eq!(posix_dirname("//b"), "//");
     }
 
     #[test]
@@ -1433,11 +1318,11 @@ mod tests {
 
     #[test]
     fn case_mapping_matches_python() {
-        assert_eq!(py_lower("İ"), "i\u{307}");
-        assert_eq!(py_lower("AΣ"), "aς");
-        assert_eq!(py_lower("\u{a7cb}A"), "\u{a7cb}a");
-        assert_eq!(py_upper("ßı"), "SSI");
-        assert_eq!(py_upper("\u{264}"), "\u{264}");
+        assert_eq!(crate::python::lower("İ"), "i\u{307}");
+        assert_eq!(crate::python::lower("AΣ"), "aς");
+        assert_eq!(crate::python::lower("\u{a7cb}A"), "\u{a7cb}a");
+        assert_eq!(crate::python::upper("ßı"), "SSI");
+        assert_eq!(crate::python::upper("\u{264}"), "\u{264}");
         assert_eq!(decimal_value('٣'), Some(3));
         assert_eq!(decimal_value('\u{1d7ff}'), Some(9));
         assert_eq!(decimal_value('a'), None);

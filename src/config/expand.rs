@@ -737,7 +737,6 @@ fn round_half_even(digits: &mut Vec<u8>, decpt: &mut i64, ndigits: usize) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -5,6 +5,7 @@
 //! The `glob` crate differs from Python on dotfiles and `**` and rejects patterns Python accepts
 //! (see DEPS.md §3), hence this port.
 
+use crate::config::paths::{join, split};
 use std::fs;
 use std::path::Path;
 
@@ -114,28 +115,6 @@ fn lexists(p: &str) -> bool {
 /// `os.path.isdir`.
 fn is_dir(p: &str) -> bool {
     !p.is_empty() && fs::metadata(Path::new(p)).is_ok_and(|m| m.is_dir())
-}
-
-/// `os.path.split` on POSIX: trailing slashes leave the head unless it is all slashes.
-fn split(p: &str) -> (&str, &str) {
-    let i = p.rfind('/').map_or(0, |i| i + 1);
-    let (head, tail) = p.split_at(i);
-    if !head.is_empty() && !head.bytes().all(|b| b == b'/') {
-        (head.trim_end_matches('/'), tail)
-    } else {
-        (head, tail)
-    }
-}
-
-/// `os.path.join(a, b)` on POSIX for two parts.
-fn join(a: &str, b: &str) -> String {
-    if b.starts_with('/') {
-        b.to_string()
-    } else if a.is_empty() || a.ends_with('/') {
-        format!("{a}{b}")
-    } else {
-        format!("{a}/{b}")
-    }
 }
 
 /// One item of a character class.
@@ -405,7 +384,6 @@ fn parse_regex_set(set: &str) -> Token {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::fs::File;
@@ -455,17 +433,6 @@ mod tests {
         assert!(fnmatch("&", "[&&]"));
         assert!(fnmatch("_", "[^-a]"));
         assert!(fnmatch("é", "[à-ú]"));
-    }
-
-    #[test]
-    fn split_and_join_follow_posixpath() {
-        assert_eq!(split("a/b"), ("a", "b"));
-        assert_eq!(split("a//b/"), ("a//b", ""));
-        assert_eq!(split("//x"), ("//", "x"));
-        assert_eq!(split("x"), ("", "x"));
-        assert_eq!(join("a", ""), "a/");
-        assert_eq!(join("/", "b"), "/b");
-        assert_eq!(join("a", "/b"), "/b");
     }
 
     #[test]

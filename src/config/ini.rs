@@ -110,7 +110,7 @@ impl IniParser {
     /// Python's `str.lower()`, which is what `RawConfigParser.optionxform` applies to every option
     /// name, in the Unicode version Python 3.11 knows.
     pub fn optionxform(option: &str) -> String {
-        python_lower(option)
+        crate::python::lower(option)
     }
 
     /// Parses one file's text the way RawConfigParser.read_file does after Python's
@@ -166,8 +166,9 @@ impl IniParser {
                             // Python records the error and still stores the option under ''.
                             errors.push((lineno, line.to_string()));
                         }
-                        let entry =
-                            self.map_mut(target).set(python_lower(name), optval.to_string());
+                        let entry = self
+                            .map_mut(target)
+                            .set(crate::python::lower(name), optval.to_string());
                         pending.push((target, entry));
                         current = (!name.is_empty()).then_some(entry);
                     }
@@ -235,7 +236,7 @@ impl IniParser {
     /// Python's `has_option`: an empty section name or "DEFAULT" asks about the defaults; a
     /// missing section has no options; otherwise the section's own options and the defaults count.
     pub fn has_option(&self, section: &str, option: &str) -> bool {
-        let option = python_lower(option);
+        let option = crate::python::lower(option);
         if section.is_empty() || section == DEFAULT_SECTION {
             return self.defaults.contains(&option);
         }
@@ -248,7 +249,7 @@ impl IniParser {
     /// RawConfigParser.get: the section's own value, else [DEFAULT]'s; None when absent
     /// (also when the section does not exist).
     pub fn get(&self, section: &str, option: &str) -> Option<&str> {
-        let option = python_lower(option);
+        let option = crate::python::lower(option);
         match self.section(section) {
             Some(map) => map.get(&option).or_else(|| self.defaults.get(&option)),
             None if section == DEFAULT_SECTION => self.defaults.get(&option),
@@ -311,7 +312,7 @@ impl IniParser {
                 None => return,
             }
         };
-        self.map_mut(target).set(python_lower(option), value.to_string());
+        self.map_mut(target).set(crate::python::lower(option), value.to_string());
     }
 
     /// The file whose `read` created the section (UnhosedConfigParser.section_to_file).
@@ -388,86 +389,6 @@ fn split_option(value: &str) -> Option<(&str, &str)> {
     let delimiter = value.find(['=', ':'])?;
     let name = value[..delimiter].trim_end_matches(is_space);
     Some((name, strip(&value[delimiter + 1..])))
-}
-
-/// Python 3.11's `str.lower()`. Rust's `to_lowercase` follows the same rules (full mappings and
-/// the Final_Sigma context) but a newer Unicode version, so the code points Python 3.11 does not
-/// know yet are kept as they are and treated as caseless, and Final_Sigma is decided with Python's
-/// view of which characters are cased or case-ignorable.
-fn python_lower(s: &str) -> String {
-    if s.is_ascii() {
-        return s.to_ascii_lowercase();
-    }
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len());
-    for (i, &c) in chars.iter().enumerate() {
-        if c == 'Σ' {
-            out.push(if is_final_sigma(&chars, i) { 'ς' } else { 'σ' });
-        } else if unknown_to_python(c) {
-            out.push(c);
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CaseClass {
-    /// Skipped when looking for the letter before or after a capital sigma.
-    Ignorable,
-    Cased,
-    Other,
-}
-
-/// Unicode's Final_Sigma: a cased letter before (case-ignorables skipped) and none after.
-fn is_final_sigma(chars: &[char], i: usize) -> bool {
-    let first_relevant = |c: &&char| case_class(**c) != CaseClass::Ignorable;
-    let before = chars[..i].iter().rev().find(first_relevant);
-    if before.map(|&c| case_class(c)) != Some(CaseClass::Cased) {
-        return false;
-    }
-    let after = chars[i + 1..].iter().find(first_relevant);
-    after.map(|&c| case_class(c)) != Some(CaseClass::Cased)
-}
-
-/// Python 3.11's case class of a character. Rust exposes neither Cased nor Case_Ignorable, but its
-/// `to_lowercase` decides Final_Sigma with them, so a capital sigma after the character reveals
-/// them; the exceptions are where Unicode 14 and Rust's version disagree.
-fn case_class(c: char) -> CaseClass {
-    match c {
-        // Lowercase in Unicode 14, no longer in later versions.
-        '\u{295}' => CaseClass::Cased,
-        // Case-ignorable in Unicode 14, no longer in later versions.
-        '\u{1171E}' => CaseClass::Ignorable,
-        c if unknown_to_python(c) => CaseClass::Other,
-        c => {
-            if format!("{c}Σ").to_lowercase().ends_with('ς') {
-                CaseClass::Cased
-            } else if format!("Α{c}Σ").to_lowercase().ends_with('ς') {
-                // The Greek capital alpha before is cased, so the character was skipped.
-                CaseClass::Ignorable
-            } else {
-                CaseClass::Other
-            }
-        }
-    }
-}
-
-/// Code points unassigned in Unicode 14 (Python 3.11) to which Rust 1.95's Unicode gives a
-/// lowercase mapping or a case class; found by comparing the two over every code point.
-fn unknown_to_python(c: char) -> bool {
-    matches!(c as u32,
-        0x897 | 0xECE | 0x1ACF..=0x1ADD | 0x1AE0..=0x1AEB | 0x1C89..=0x1C8A | 0xA7CB..=0xA7CF
-        | 0xA7D2 | 0xA7D4 | 0xA7DA..=0xA7DC | 0xA7F1 | 0x10D4E | 0x10D50..=0x10D65
-        | 0x10D69..=0x10D6D | 0x10D6F..=0x10D85 | 0x10EC5 | 0x10EFA..=0x10EFF | 0x11241
-        | 0x113BB..=0x113C0 | 0x113CE | 0x113D0 | 0x113D2 | 0x113E1..=0x113E2 | 0x11B60
-        | 0x11B62..=0x11B64 | 0x11B66 | 0x11DD9 | 0x11F00..=0x11F01 | 0x11F36..=0x11F3A
-        | 0x11F40 | 0x11F42 | 0x11F5A | 0x13439..=0x13440 | 0x13447..=0x13455
-        | 0x1611E..=0x16129 | 0x1612D..=0x1612F | 0x16D40..=0x16D42 | 0x16D6B..=0x16D6C
-        | 0x16EA0..=0x16EB8 | 0x16EBB..=0x16ED3 | 0x16FF2..=0x16FF3 | 0x1DF25..=0x1DF2A
-        | 0x1E030..=0x1E06D | 0x1E08F | 0x1E4EB..=0x1E4EF | 0x1E5EE..=0x1E5EF | 0x1E6E3
-        | 0x1E6E6 | 0x1E6EE..=0x1E6EF | 0x1E6F5 | 0x1E6FF)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! The loader reads files, directory entries and the user database, as supervisor's own parser
 //! does when it validates paths and users; it never writes anything or starts a process.
 
+pub mod ctl;
 pub mod datatypes;
 mod error;
 pub mod expand;
@@ -122,7 +123,7 @@ pub fn read_config(
             return Err(ConfigError::IncludeWithoutFiles);
         };
         let files = expand::expand(&files, &host_expansions, "include.files")?;
-        let base = paths::dirname(&paths::abspath(configfile));
+        let base = paths::dirname(&paths::abspath(configfile)).to_string();
         for pattern in split_whitespace(&files) {
             let pattern = paths::join(&base, pattern);
             let mut filenames = glob::glob(&pattern);
@@ -136,7 +137,7 @@ pub fn read_config(
                 // RawConfigParser.read skips files it cannot open without a word.
                 if let Some(text) = read_text(&filename)? {
                     parser.read(&text, &filename)?;
-                    parser.expand_here(&paths::abspath(&paths::dirname(&filename)));
+                    parser.expand_here(&paths::abspath(paths::dirname(&filename)));
                 }
             }
         }

@@ -169,10 +169,10 @@ pub fn parse_command_line(args: &[String]) -> Result<Invocation, ConfigError> {
 /// Where supervisord looks for its config when `-c` is absent, in order: relative to the
 /// directory above argv0's, then the current directory, then `/etc`.
 pub fn config_search_paths(progname: &str) -> Vec<String> {
-    let here = paths::dirname(&paths::dirname(progname));
+    let here = paths::dirname(paths::dirname(progname));
     vec![
-        paths::join(&paths::join(&here, "etc"), "supervisord.conf"),
-        paths::join(&here, "supervisord.conf"),
+        paths::join(&paths::join(here, "etc"), "supervisord.conf"),
+        paths::join(here, "supervisord.conf"),
         "supervisord.conf".to_string(),
         "etc/supervisord.conf".to_string(),
         "/etc/supervisord.conf".to_string(),
@@ -241,7 +241,7 @@ impl ServerOptions {
             Some(path) => path.clone(),
             None => default_configfile(progname)?,
         };
-        let here = paths::abspath(&paths::dirname(&configfile));
+        let here = paths::abspath(paths::dirname(&configfile));
         let mut environ_expansions = environ.expansions();
         let file = read_config(&configfile, &here, environ, &mut environ_expansions)?;
         let c = &command_line;

@@ -46,18 +46,20 @@ pub fn abspath(path: &str) -> String {
     if path.starts_with('/') { normpath(path) } else { normpath(&join(&getcwd(), path)) }
 }
 
-/// `posixpath.dirname`: everything before the last slash, trailing slashes removed unless the
-/// head is all slashes.
-pub fn dirname(path: &str) -> String {
-    let head = match path.rfind('/') {
-        Some(i) => &path[..=i],
-        None => "",
-    };
-    if !head.is_empty() && head.chars().any(|c| c != '/') {
-        head.trim_end_matches('/').to_string()
+/// `posixpath.split`: the head (everything before the last slash, trailing slashes removed
+/// unless the head is all slashes) and the tail after it.
+pub fn split(path: &str) -> (&str, &str) {
+    let (head, tail) = path.split_at(path.rfind('/').map_or(0, |i| i + 1));
+    if !head.is_empty() && head.bytes().any(|b| b != b'/') {
+        (head.trim_end_matches('/'), tail)
     } else {
-        head.to_string()
+        (head, tail)
     }
+}
+
+/// `posixpath.dirname`: the head of [`split`].
+pub fn dirname(path: &str) -> &str {
+    split(path).0
 }
 
 /// `posixpath.join(a, b)`: an absolute `b` replaces `a`.
@@ -103,5 +105,9 @@ mod tests {
         assert_eq!(join("/etc/", "x"), "/etc/x");
         assert_eq!(join("/etc", "/abs"), "/abs");
         assert_eq!(join("", "x"), "x");
+        assert_eq!(join("a", ""), "a/");
+        assert_eq!(split("a//b/"), ("a//b", ""));
+        assert_eq!(split("//x"), ("//", "x"));
+        assert_eq!(split("x"), ("", "x"));
     }
 }

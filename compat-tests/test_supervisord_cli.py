@@ -1,0 +1,47 @@
+"""The supervisord binary end to end: for every failing fixture and command line, the real
+Python supervisord and ours print the same stdout and stderr and exit with the same status
+(2 for usage errors, 0 for -h/-v). Both run with argv0 `supervisord`."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "config"
+PYTHON_SUPERVISORD = ("import sys; sys.argv[0] = 'supervisord'; "
+                      "from supervisor.supervisord import main; main()")
+
+
+def run_python(args, cwd):
+    return subprocess.run([sys.executable, "-c", PYTHON_SUPERVISORD, *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=30)
+
+
+def run_ours(binaries, args, cwd):
+    return subprocess.run(["supervisord", *args], executable=binaries["supervisord"], cwd=cwd,
+                          capture_output=True, text=True, timeout=30)
+
+
+def same(binaries, args, cwd):
+    py, rs = run_python(args, cwd), run_ours(binaries, args, cwd)
+    assert (rs.returncode, rs.stdout, rs.stderr) == (py.returncode, py.stdout, py.stderr)
+    return py
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("bad/*.conf")), ids=lambda p: p.stem)
+def test_bad_fixture_output_matches_python(binaries, tmp_path, path):
+    py = same(binaries, ["-c", str(path)], tmp_path)
+    assert py.returncode == 2 and py.stderr.startswith("Error: ")
+    assert py.stderr.endswith("For help, use supervisord -h\n")
+
+
+@pytest.mark.parametrize("args", [
+    ["-h"], ["-?"], ["--help"], ["-v"], ["--version"], ["--bogus"], ["-x"], ["-c"],
+    ["--min", "3"], ["pos"], ["-n", "-n"], ["-m", "9"], ["-e", "warning"],
+    ["-c", "/nonexistent.conf"], ["-c", "/tmp"], ["-c", str(FIXTURES / "good/minimal.conf"), "-u", "nosuchuser"],
+], ids=lambda a: " ".join(a))
+def test_command_line_output_matches_python(binaries, tmp_path, args):
+    py = same(binaries, args, tmp_path)
+    assert py.returncode in (0, 2)
