@@ -268,3 +268,18 @@ def test_supervisorctl_options_match_python(probe, tmp_path, args, conf):
     rs = probe.call({"mode": "ctl", "args": args, "env": env, "cwd": str(tmp_path),
                      "progname": "supervisorctl"})
     assert rs == py
+
+
+# --- supervisor's own configs, read from the installed package (not copied here) -----------
+
+import supervisor  # noqa: E402
+
+SUPERVISOR_DIR = pathlib.Path(supervisor.__file__).parent
+UPSTREAM_CONFS = sorted((SUPERVISOR_DIR / "tests" / "fixtures").glob("*.conf")) + [
+    SUPERVISOR_DIR / "skel" / "sample.conf"]
+
+
+@pytest.mark.parametrize("path", UPSTREAM_CONFS, ids=lambda p: p.name)
+def test_supervisor_own_configs_match_python(probe, tmp_path, path):
+    py, rs = both(probe, ["-c", str(path)], environment(tmp_path), tmp_path)
+    assert rs == py

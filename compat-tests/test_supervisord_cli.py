@@ -45,3 +45,31 @@ def test_bad_fixture_output_matches_python(binaries, tmp_path, path):
 def test_command_line_output_matches_python(binaries, tmp_path, args):
     py = same(binaries, args, tmp_path)
     assert py.returncode in (0, 2)
+
+
+def test_where_python_crashes_we_report_an_error(binaries, tmp_path):
+    """Deliberate difference (README, compatibility notes): Python dies with a traceback on
+    `-c ''`; we stop with a usage error instead."""
+    py, rs = run_python(["-c", ""], tmp_path), run_ours(binaries, ["-c", ""], tmp_path)
+    assert py.returncode == 1 and "Traceback (most recent call last)" in py.stderr
+    assert rs.returncode == 2
+    assert rs.stderr == "Error: could not find config file \nFor help, use supervisord -h\n"
+
+
+@pytest.mark.parametrize("content", [
+    b"[supervisord]\nidentifier=caf\xe9\n",
+    b"[supervisord]\n" + b"; pad\n" * 1500 + b"x=\xe2\x82\n",
+    b"[supervisord]\n" + b"a" * 8175 + b"=\xc3\xa9\xff\n",
+    b"novalue\n" + b"; pad\n" * 1500 + b"\x80\n",
+    b"[supervisord]\n[program:x]\ncommand=/bin/true\n\xff",
+], ids=["short", "second-chunk", "straddle", "header-first", "at-end"])
+def test_undecodable_config_matches_python(binaries, tmp_path, content):
+    conf = tmp_path / "bad.conf"
+    conf.write_bytes(content)
+    py = same(binaries, ["-c", str(conf)], tmp_path)
+    assert py.returncode == 2
+    # The same bytes reached through [include] (RawConfigParser.read) fail the same way.
+    main = tmp_path / "main.conf"
+    main.write_text("[supervisord]\n[include]\nfiles=bad.conf\n")
+    py = same(binaries, ["-c", str(main)], tmp_path)
+    assert py.returncode == 2

@@ -174,6 +174,85 @@ pub fn upper(s: &str) -> String {
     out
 }
 
+/// Python's `UnicodeDecodeError` from reading a file in text mode as UTF-8, with its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'utf-8' codec can't decode {} in position {}: {reason}", self.what(), self.range())]
+pub struct Utf8FileError {
+    /// Byte offsets of the undecodable bytes within the decoder's input for that chunk.
+    pub start: usize,
+    pub end: usize,
+    pub first_byte: u8,
+    pub reason: &'static str,
+    /// Where in the file the chunk whose decoding failed begins (carried-over bytes included).
+    pub chunk_start: usize,
+}
+
+impl Utf8FileError {
+    fn what(&self) -> String {
+        if self.end - self.start == 1 {
+            format!("byte 0x{:02x}", self.first_byte)
+        } else {
+            "bytes".to_string()
+        }
+    }
+
+    fn range(&self) -> String {
+        if self.end - self.start == 1 {
+            self.start.to_string()
+        } else {
+            format!("{}-{}", self.start, self.end - 1)
+        }
+    }
+}
+
+/// The size of the chunks a Python text file decodes at a time (`TextIOWrapper._CHUNK_SIZE`);
+/// the position in a decode error is relative to the chunk, so it shows in messages.
+const TEXT_CHUNK_SIZE: usize = 8192;
+
+/// Decodes a file's bytes as Python's UTF-8 text mode does, reporting the first bad sequence
+/// the way CPython's incremental decoder does: an incomplete sequence at a chunk boundary is
+/// carried into the next chunk, and positions count from the start of that decoder input.
+pub fn decode_utf8_file(bytes: &[u8]) -> Result<String, Utf8FileError> {
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    // Replay Python's chunked decode to find which decoder input reports the error.
+    let mut input_start = 0;
+    let mut chunk_end = 0;
+    loop {
+        chunk_end = (chunk_end + TEXT_CHUNK_SIZE).min(bytes.len());
+        let last = chunk_end == bytes.len();
+        let input = &bytes[input_start..chunk_end];
+        let Err(e) = std::str::from_utf8(input) else {
+            if last {
+                // Unreachable (the whole file failed to decode), but never loop forever.
+                return Ok(String::from_utf8_lossy(bytes).into_owned());
+            }
+            input_start = chunk_end;
+            continue;
+        };
+        let bad = e.valid_up_to();
+        let first_byte = input[bad];
+        let (len, reason) = match e.error_len() {
+            // An incomplete sequence at the end of a chunk waits for the next one.
+            None if !last => {
+                input_start += bad;
+                continue;
+            }
+            None => (input.len() - bad, "unexpected end of data"),
+            Some(1) if matches!(first_byte, 0x80..=0xC1 | 0xF5..=0xFF) => (1, "invalid start byte"),
+            Some(n) => (n, "invalid continuation byte"),
+        };
+        return Err(Utf8FileError {
+            start: bad,
+            end: bad + len,
+            first_byte,
+            reason,
+            chunk_start: input_start,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +268,41 @@ mod tests {
         assert_eq!(repr("\u{a0}\u{85}"), "'\\xa0\\x85'");
         assert_eq!(repr("\u{200b}"), "'\\u200b'");
         assert_eq!(repr_list(&["foo".into(), "b'r".into()]), "['foo', \"b'r\"]");
+    }
+
+    #[test]
+    fn decode_errors_match_python() {
+        let msg = |b: &[u8]| decode_utf8_file(b).unwrap_err().to_string();
+        let long = |n: usize, tail: &[u8]| [vec![b'a'; n], tail.to_vec()].concat();
+        assert_eq!(
+            msg(&long(9000, b"\xe9\n")),
+            "'utf-8' codec can't decode byte 0xe9 in position 808: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(&long(8191, b"\xc3\xa9\xff")),
+            "'utf-8' codec can't decode byte 0xff in position 2: invalid start byte"
+        );
+        assert_eq!(
+            msg(&long(8190, b"\xe2\x82\xff")),
+            "'utf-8' codec can't decode bytes in position 0-1: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(&long(20000, b"\x80")),
+            "'utf-8' codec can't decode byte 0x80 in position 3616: invalid start byte"
+        );
+        assert_eq!(
+            msg(b"abc\xe2\x82"),
+            "'utf-8' codec can't decode bytes in position 3-4: unexpected end of data"
+        );
+        assert_eq!(
+            msg(b"abc\xe2\x82x"),
+            "'utf-8' codec can't decode bytes in position 3-4: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(&long(8191, b"\xe2\x82")),
+            "'utf-8' codec can't decode bytes in position 0-1: unexpected end of data"
+        );
+        assert_eq!(decode_utf8_file("Malmö".as_bytes()).unwrap(), "Malmö");
     }
 
     #[test]

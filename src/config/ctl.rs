@@ -169,8 +169,8 @@ fn read_ctl_config(path: &str, environ: &Environ) -> Result<CtlSection, ConfigEr
     if !std::path::Path::new(path).exists() {
         return Err(ConfigError::NotFound(path.to_string()));
     }
-    let bytes = std::fs::read(path).map_err(|_| ConfigError::Unreadable(path.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|_| ConfigError::NotUtf8(path.to_string()))?;
+    let text =
+        crate::config::read_text(path)?.ok_or_else(|| ConfigError::Unreadable(path.to_string()))?;
     // Python lets a ParsingError escape here as a traceback; we report it like supervisord does.
     let mut parser = IniParser::new();
     parser.read(&text, path)?;
@@ -201,4 +201,41 @@ fn read_ctl_config(path: &str, environ: &Environ) -> Result<CtlSection, ConfigEr
         history_file,
         plugins: plugins(&r, "supervisor.ctl_factory", "ctlplugin:", &[])?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn environ() -> Environ {
+        Environ { vars: vec![], host_node_name: "host".into() }
+    }
+
+    /// Python's supervisorctl dies with a ParsingError traceback here (compatibility notes).
+    #[test]
+    fn malformed_config_is_an_error_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("ctl.conf");
+        std::fs::write(&conf, "[supervisorctl]\nno value here\n").unwrap();
+        let args = vec!["-c".to_string(), conf.to_string_lossy().into_owned(), "status".into()];
+        let err = realize_ctl(&args, "supervisorctl", &environ()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Source contains parsing errors: {}\n\t[line  2]: 'no value here\\n'",
+                crate::python::repr(&conf.to_string_lossy())
+            )
+        );
+    }
+
+    #[test]
+    fn no_action_means_interactive() {
+        let args = vec!["-c".to_string(), String::new()];
+        let Ok(CtlInvocation::Run(o)) = realize_ctl(&args, "supervisorctl", &environ()) else {
+            panic!("expected options");
+        };
+        assert!(o.interactive);
+        assert_eq!(o.serverurl, "http://localhost:9001");
+        assert_eq!(o.prompt, "supervisor");
+    }
 }

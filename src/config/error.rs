@@ -33,9 +33,9 @@ pub enum ConfigError {
     NotFound(String),
     #[error("could not read config file {0}")]
     Unreadable(String),
-    /// Python would die with a UnicodeDecodeError traceback here; we stop with a message.
-    #[error("could not decode config file {0}: it is not valid UTF-8")]
-    NotUtf8(String),
+    /// A config file that is not UTF-8: Python's `UnicodeDecodeError` text.
+    #[error(transparent)]
+    Decode(#[from] crate::python::Utf8FileError),
     #[error(
         "No config file found at default paths ({0}); use the -c option to specify a config file at a different path"
     )]

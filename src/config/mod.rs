@@ -76,14 +76,25 @@ pub struct ConfigFile {
     pub infos: Vec<String>,
 }
 
-/// Reads the text of a config file: Python opens it in text mode, so bytes that are not UTF-8
-/// would crash it with a traceback; we report them instead.
-fn read_text(path: &str) -> Result<Option<String>, ConfigError> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            String::from_utf8(bytes).map(Some).map_err(|_| ConfigError::NotUtf8(path.to_string()))
+/// Reads the text of a config file as Python's text mode does; `None` if it cannot be read.
+pub(crate) fn read_text(path: &str) -> Result<Option<String>, ConfigError> {
+    let Ok(bytes) = std::fs::read(path) else {
+        return Ok(None);
+    };
+    match crate::python::decode_utf8_file(&bytes) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) => {
+            // Python parses lines as it decodes chunks, so a missing section header on a line
+            // decoded before the bad chunk is what it reports.
+            let decoded = std::str::from_utf8(&bytes[..e.chunk_start]).unwrap_or_default();
+            let complete_lines = &decoded[..decoded.rfind('\n').map_or(0, |i| i + 1)];
+            if let Err(header @ ini::IniError::MissingSectionHeader { .. }) =
+                IniParser::new().read(complete_lines, path)
+            {
+                return Err(header.into());
+            }
+            Err(e.into())
         }
-        Err(_) => Ok(None),
     }
 }
 
