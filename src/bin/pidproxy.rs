@@ -1,2 +1,11 @@
-//! Placeholder.
-fn main() {}
+//! `pidproxy`: not built yet (the Python-free toolset is a later issue); says so and fails rather
+//! than pretending to work.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    eprintln!(
+        "pidproxy: not implemented yet in supervisor-rs; use Python supervisor's pidproxy for now"
+    );
+    ExitCode::from(1)
+}
