@@ -10,7 +10,11 @@
 
 pub mod config;
 pub mod getopt;
+pub mod http;
+pub mod logs;
+pub mod process;
 pub mod python;
+pub mod rpc;
 
 /// The supervisor release whose behaviour this implementation reproduces; `supervisord -v`
 /// prints it and `getSupervisorVersion` returns it.

@@ -7,6 +7,8 @@ mod config;
 mod datatypes;
 mod expand;
 mod ini;
+mod logs;
+mod xmlrpc;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
@@ -18,6 +20,8 @@ fn answer(request: &Value) -> Value {
         Some("datatype") => datatypes::run(request),
         Some("config") => config::run(request),
         Some("ctl") => config::run_ctl(request),
+        Some("xmlrpc") => xmlrpc::run(request),
+        Some("logs") => logs::run(request),
         other => json!({"probe_error": format!("unknown mode {other:?}")}),
     }
 }

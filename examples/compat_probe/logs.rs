@@ -1,0 +1,7 @@
+//! Probe mode `logs`: placeholder until its module lands.
+
+use serde_json::{Value, json};
+
+pub fn run(_request: &Value) -> Value {
+    json!({"probe_error": "mode logs not implemented yet"})
+}
