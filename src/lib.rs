@@ -9,6 +9,7 @@
 //! - [`python`]: Python text rules (`repr`, `isspace`) that user-visible messages depend on.
 
 pub mod config;
+pub mod daemon;
 pub mod getopt;
 pub mod http;
 pub mod logs;

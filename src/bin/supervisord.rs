@@ -1,5 +1,6 @@
 //! `supervisord`: parses the command line, loads the config exactly as supervisor 4.3.0 does,
-//! and reports problems the way Python's `Options.usage` does (`Error: ...`, exit 2).
+//! reports problems the way Python's `Options.usage` does (`Error: ...`, exit 2), and runs the
+//! daemon.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,15 +33,15 @@ fn main() -> ExitCode {
     if command_line.configfile.is_none() && nix::unistd::getuid().is_root() {
         let _ = writeln!(std::io::stderr(), "UserWarning: {ROOT_SEARCH_WARNING}");
     }
-    let options = match ServerOptions::realize(command_line, &progname, &Environ::from_process()) {
-        Ok(o) => o,
-        Err(e) => return usage(&progname, &e),
-    };
-    let _ = writeln!(
-        std::io::stderr(),
-        "supervisord: configuration {} is valid ({} groups); process supervision is not built yet",
-        options.configfile,
-        options.file.groups.len()
-    );
-    ExitCode::from(1)
+    let realize =
+        || ServerOptions::realize(command_line.clone(), &progname, &Environ::from_process());
+    match supervisor::daemon::run(realize) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(supervisor::daemon::StartupError::Config(e)) => usage(&progname, &e),
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "Error: {e}\nFor help, use {progname} -h\n");
+            ExitCode::from(2)
+        }
+    }
 }

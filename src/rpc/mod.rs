@@ -1,4 +1,130 @@
-//! XML-RPC: the wire codec and (later) the `supervisor.*`/`system.*` namespaces. Knows nothing
-//! about HTTP.
+//! XML-RPC: the wire codec ([`xmlrpc`]), the faults ([`faults`]), the `supervisor.*` and
+//! `system.*` methods ([`namespace`]), and [`handle_request`], which turns one request body into
+//! one response body through the actor. Knows nothing about HTTP.
 
+pub mod faults;
+pub mod namespace;
 pub mod xmlrpc;
+
+use crate::logs::mainlog::Logger;
+use crate::process::actor::{SupervisorHandle, Waiter};
+use faults::{Fault, FaultCode};
+use namespace::{Answer, Reply};
+use xmlrpc::Value;
+
+/// What a request comes to, for the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// 200 with this XML body (a fault is a normal reply too).
+    Xml(String),
+    /// 400: the body is not a method call supervisor can read.
+    BadRequest,
+    /// 500: the answer cannot be marshalled (an int beyond 32 bits, GOT-25).
+    ServerError,
+}
+
+/// Runs one call inside the actor and waits for its answer, however long a `wait=True` takes.
+async fn call_one(handle: &SupervisorHandle, method: String, params: Vec<Value>) -> Answer {
+    let answer = handle
+        .run_waiting(move |sup, tx| match namespace::call(sup, &method, &params) {
+            Reply::Done(answer) => {
+                let _ = tx.send(answer);
+                None
+            }
+            Reply::Wait(mut pending) => {
+                let mut tx = Some(tx);
+                let waiter: Waiter = Box::new(move |sup| match pending(sup) {
+                    Some(answer) => {
+                        if let Some(tx) = tx.take() {
+                            let _ = tx.send(answer);
+                        }
+                        true
+                    }
+                    None => false,
+                });
+                Some(waiter)
+            }
+        })
+        .await;
+    answer.unwrap_or_else(|| Err(Fault::bare(FaultCode::ShutdownState)))
+}
+
+/// `system.multicall`: each call in turn (a waiting call holds up the ones after it), results
+/// as raw values mixed with fault structs (GOT-1).
+async fn multicall(handle: &SupervisorHandle, params: Vec<Value>) -> Answer {
+    let [Value::Array(calls)] =
+        <[Value; 1]>::try_from(params).map_err(|_| Fault::bare(FaultCode::IncorrectParameters))?
+    else {
+        return Err(Fault::bare(FaultCode::IncorrectParameters));
+    };
+    let mut results = Vec::with_capacity(calls.len());
+    for c in calls {
+        let method = c.get("methodName").and_then(Value::as_str).map(str::to_string);
+        let params = match c.get("params") {
+            Some(Value::Array(p)) => p.clone(),
+            _ => Vec::new(),
+        };
+        let answer = match method.as_deref() {
+            None => Err(Fault::with(FaultCode::IncorrectParameters, "No methodName")),
+            Some("system.multicall") => Err(Fault::with(
+                FaultCode::IncorrectParameters,
+                "Recursive system.multicall forbidden",
+            )),
+            Some(m) => call_one(handle, m.to_string(), params).await,
+        };
+        results.push(match answer {
+            Ok(v) => v,
+            Err(f) => Value::Struct(vec![
+                ("faultCode".into(), Value::Int(f.code.code())),
+                ("faultString".into(), Value::Str(f.text)),
+            ]),
+        });
+    }
+    Ok(Value::Array(results))
+}
+
+/// One `POST /RPC2` body in, one response out.
+pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Logger) -> Outcome {
+    let call = match xmlrpc::parse_method_call(body) {
+        Ok(call) => call,
+        Err(e) => {
+            let why = match e {
+                xmlrpc::RequestError::NoMethodName => "no method name",
+                _ => "unmarshallable",
+            };
+            let data = crate::process::io::bytes_repr(body);
+            logger.error(&format!("XML-RPC request data {data} is invalid: {why}"));
+            return Outcome::BadRequest;
+        }
+    };
+    logger.trace(&format!("XML-RPC method called: {}()", call.method));
+    let method = call.method.clone();
+    let answer = if method == "system.multicall" {
+        multicall(handle, call.params).await
+    } else {
+        call_one(handle, method.clone(), call.params).await
+    };
+    match answer {
+        Ok(value) => match xmlrpc::method_response(&value) {
+            Ok(xml) => {
+                logger.trace(&format!("XML-RPC method {method}() returned successfully"));
+                Outcome::Xml(xml)
+            }
+            Err(e) => {
+                logger.critical(&format!(
+                    "Handling XML-RPC request with data {} raised an unexpected exception: {e}",
+                    crate::process::io::bytes_repr(body)
+                ));
+                Outcome::ServerError
+            }
+        },
+        Err(fault) => {
+            logger.trace(&format!(
+                "XML-RPC method {method}() returned fault: [{}] {}",
+                fault.code.code(),
+                fault.text
+            ));
+            Outcome::Xml(xmlrpc::fault_response(fault.code.code(), &fault.text))
+        }
+    }
+}

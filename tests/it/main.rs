@@ -4,5 +4,6 @@
 // A test binary: a failed unwrap is a failed test with its message.
 #![allow(clippy::unwrap_used)]
 
+mod http;
 mod supervisord_cli;
 mod tidy;

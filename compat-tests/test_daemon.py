@@ -1,0 +1,169 @@
+"""The daemon, differentially: the same config runs under Python supervisord 4.3.0 and under
+ours; the real Python supervisorctl and xmlrpc.client drive both, and what they see must match
+after masking pids, times and temp paths."""
+import xmlrpc.client
+
+import pytest
+
+from harness import Daemon, normalize, normalize_value, wait_for
+
+PROGRAMS = """
+[program:sleeper]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:quick]
+; Exits after 0.2 s: with startsecs=0, whether `success:` precedes a faster exit is a race in
+; supervisor itself (GOT-4), so it cannot be compared.
+command=/bin/sh -c 'echo out; echo err >&2; sleep 0.2'
+startsecs=0
+autorestart=false
+
+[program:missing]
+command=/nonexistent/binary
+startretries=0
+
+[program:flappy]
+command=/bin/sh -c 'exit 3'
+startsecs=1
+startretries=1
+
+[program:manual]
+command=/bin/sleep 1000
+autostart=false
+startsecs=0
+
+[group:grp]
+programs=member1,member2
+
+[program:member1]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:member2]
+command=/bin/sleep 1000
+startsecs=0
+priority=5
+"""
+
+SETTLED = {"sleeper": ("RUNNING",), "quick": ("EXITED",), "missing": ("FATAL",), "flappy": ("FATAL",),
+           "manual": ("STOPPED",), "grp:member1": ("RUNNING",), "grp:member2": ("RUNNING",)}
+
+
+@pytest.fixture(scope="module")
+def pair(binaries, tmp_path_factory):
+    base = tmp_path_factory.mktemp("daemon")
+    daemons = {}
+    try:
+        for kind in ("python", "ours"):
+            d = Daemon(kind, PROGRAMS, base / kind, binary=binaries["supervisord"]).start()
+            daemons[kind] = d
+        for d in daemons.values():
+            for name, states in SETTLED.items():
+                d.wait_state(name, *states, timeout=20)
+        yield daemons
+    finally:
+        for d in daemons.values():
+            d.stop()
+
+
+def both(pair, f):
+    return {kind: f(d) for kind, d in pair.items()}
+
+
+def same_ctl(pair, *args):
+    out = both(pair, lambda d: d.ctl(*args))
+    py, rs = out["python"], out["ours"]
+    assert (rs[0], normalize(rs[1], pair["ours"])) == (py[0], normalize(py[1], pair["python"])), args
+    return py
+
+
+def same_rpc(pair, method, *args):
+    def call(d):
+        try:
+            return ("ok", normalize_value(getattr(d.rpc(), method)(*args), d))
+        except xmlrpc.client.Fault as f:
+            return ("fault", f.faultCode, normalize(f.faultString, d))
+    out = both(pair, call)
+    assert out["ours"] == out["python"], (method, args)
+    return out["python"]
+
+
+def test_status_matches(pair):
+    rc, out, _ = same_ctl(pair, "status")
+    assert rc == 3 and "sleeper" in out
+
+
+@pytest.mark.parametrize("args", [
+    ["status", "sleeper"], ["status", "nosuch"], ["status", "grp:*"], ["status", "nosuch:*"],
+    ["status", "sleeper", "manual"], ["version"],
+])
+def test_read_only_commands_match(pair, args):
+    same_ctl(pair, *args)
+
+
+@pytest.mark.parametrize("call", [
+    ("getAPIVersion",), ("getVersion",), ("getSupervisorVersion",), ("getIdentification",),
+    ("getState",), ("getProcessInfo", "sleeper"), ("getProcessInfo", "grp:member1"),
+    ("getProcessInfo", "nosuch"), ("getProcessInfo", "grp:*"), ("getProcessInfo", "grp:nosuch"),
+    ("getProcessInfo", "missing"), ("getProcessInfo", "flappy"), ("getProcessInfo", "manual"),
+    ("getProcessInfo", "quick"), ("getAllProcessInfo",), ("getAllConfigInfo",),
+    ("startProcess", "sleeper"), ("startProcess", "nosuch"), ("startProcess", "missing"),
+    ("stopProcess", "manual"), ("stopProcess", "nosuch"), ("signalProcess", "manual", "HUP"),
+    ("signalProcess", "sleeper", "NOSIG"), ("signalProcess", "nosuch", "HUP"),
+    ("signalProcessGroup", "nosuch", "HUP"), ("startProcessGroup", "nosuch"),
+    ("stopProcessGroup", "nosuch"), ("readProcessStdoutLog", "quick", 0, 100),
+    ("readProcessStderrLog", "quick", 0, 100), ("readProcessStdoutLog", "quick", -3, 0),
+    ("readProcessStdoutLog", "quick", -1, 5), ("readProcessStdoutLog", "nosuch", 0, 1),
+    ("tailProcessStdoutLog", "quick", 0, 2), ("tailProcessStderrLog", "quick", 0, 100),
+    ("tailProcessLog", "quick", 50, 10), ("readLog", -1, 5), ("sendProcessStdin", "manual", "x"),
+    ("sendProcessStdin", "nosuch", "x"), ("sendProcessStdin", "sleeper", 5),
+    ("clearProcessLogs", "nosuch"), ("getState", "extra"), ("getProcessInfo",),
+    ("nosuchmethod",), ("removeProcessGroup", "sleeper"), ("addProcessGroup", "sleeper"),
+    ("addProcessGroup", "nosuch"), ("removeProcessGroup", "nosuch"),
+], ids=lambda c: " ".join(map(str, c)))
+def test_rpc_matches(pair, call):
+    same_rpc(pair, *call)
+
+
+def test_system_methods_match(pair):
+    same_rpc(pair, "system.listMethods")
+    out = both(pair, lambda d: d.rpc().system.multicall([
+        {"methodName": "supervisor.getAPIVersion"},
+        {"methodName": "supervisor.getProcessInfo", "params": ["nosuch"]},
+        {"methodName": "system.multicall", "params": [[]]},
+        {"params": []},
+        {"methodName": "supervisor.stopProcess", "params": ["manual"]},
+    ]))
+    assert normalize_value(out["ours"]) == normalize_value(out["python"])
+
+
+def test_unknown_and_private_methods_are_refused(pair):
+    for name in ("supervisor._update", "supervisor.getState.__call__", "nosuch.getState", "getState"):
+        same_rpc(pair, name)
+
+
+def test_start_stop_restart_cycle_matches(pair):
+    for args in (["stop", "sleeper"], ["status", "sleeper"], ["start", "sleeper"], ["restart", "sleeper"],
+                 ["stop", "grp:*"], ["start", "grp:*"], ["start", "sleeper"], ["stop", "manual"],
+                 ["start", "missing"], ["stop", "nosuch"], ["start", "nosuch:*"],
+                 ["signal", "HUP", "manual"], ["signal", "FOO", "sleeper"]):
+        same_ctl(pair, *args)
+    for d in pair.values():
+        d.wait_state("sleeper", "RUNNING")
+
+
+def test_main_log_lines_match(pair):
+    """The lines supervisor writes about processes, in order per process, word for word."""
+    keys = ("spawned:", "success:", "exited:", "gave up:", "spawnerr:", "stopped:")
+
+    def lines(d, name):
+        out = []
+        for line in d.mainlog().splitlines():
+            message = line.split(" ", 3)[-1] if line[:4].isdigit() else ""
+            if any(message.startswith(k) for k in keys) and (f" {name} " in message or f"'{name}'" in message):
+                out.append(normalize(message))
+        return out
+
+    for name in ("quick", "missing", "flappy"):
+        assert lines(pair["ours"], name) == lines(pair["python"], name), name

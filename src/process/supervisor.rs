@@ -1,0 +1,467 @@
+//! `Supervisor`: the process table and supervisord's mood, with supervisor's group-level rules
+//! (adding and removing groups, transitioning every process in priority order, reaping, the
+//! ordered two-phase shutdown, signal handling). Owned by the actor and nothing else.
+
+use crate::config::datatypes::LogLevel;
+use crate::config::{Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
+use crate::logs::mainlog::Logger;
+use crate::process::fsm::{Effect, Process, ProcessOs, StateChange};
+use crate::process::io::{ChildIo, LogTarget, create_auto_log};
+use crate::process::spawn::{self, ChildSpec, SpawnedChild, decode_wait_status, signame};
+use crate::process::state::{ProcessState, SupervisorState};
+use nix::errno::Errno;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Seconds since the epoch, as Python's `time.time()`: supervisor's timing rules are written
+/// against the wall clock (and guard against it going backwards).
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// One process: its state machine, where its output goes, and its pipes while it runs.
+pub struct ProcessSlot {
+    pub process: Process,
+    pub stdout: LogTarget,
+    pub stderr: LogTarget,
+    pub io: Option<ChildIo>,
+}
+
+/// A process group as it is active now.
+pub struct Group {
+    pub config: Arc<ProcessGroupConfig>,
+    /// In the config's order: priority, then name.
+    pub processes: Vec<ProcessSlot>,
+}
+
+impl Group {
+    /// Processes that are not in a stopped state.
+    pub fn unstopped(&self) -> impl Iterator<Item = &ProcessSlot> {
+        self.processes.iter().filter(|s| !s.process.state.is_stopped())
+    }
+}
+
+/// The real OS behind the state machine: spawns with [`spawn::spawn`] and keeps the new child's
+/// pipes for the table to pick up.
+pub struct RealOs {
+    /// supervisord's own environment, the base of every child's.
+    environ: Vec<(String, String)>,
+    serverurl: Option<String>,
+    minfds: i64,
+    spawned: Option<SpawnedChild>,
+}
+
+/// Where a command without a slash is looked for (`ProcessConfig.get_path`): the program's own
+/// PATH, else supervisord's, else supervisor's fallback.
+fn exec_path(environ: &[(String, String)], config: &ProcessConfig) -> String {
+    let find =
+        |env: &[(String, String)]| env.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.clone());
+    spawn::search_path(find(&config.environment).as_deref(), find(environ).as_deref()).to_string()
+}
+
+impl ProcessOs for RealOs {
+    fn spawn(&mut self, process: &Process) -> Result<i32, String> {
+        let config = &process.config;
+        let exec = spawn::get_execv_args(&config.command, &exec_path(&self.environ, config))
+            .map_err(|e| e.to_string())?;
+        let spec = ChildSpec {
+            name: config.name.clone(),
+            exec,
+            env: child_environment(&self.environ, self.serverurl.as_deref(), process),
+            directory: config.directory.clone(),
+            umask: config.umask,
+            uid: config.uid,
+            redirect_stderr: config.redirect_stderr,
+            stdin_socket: None,
+            minfds: self.minfds,
+        };
+        let child = spawn::spawn(&spec).map_err(|e| e.to_string())?;
+        let pid = child.pid.as_raw();
+        self.spawned = Some(child);
+        Ok(pid)
+    }
+
+    fn kill(&mut self, pid: i32, signal: i32) -> Result<(), Errno> {
+        let sig = nix::sys::signal::Signal::try_from(signal)?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
+    }
+}
+
+/// `_spawn_as_child`'s environment: supervisord's, then the SUPERVISOR_* variables, then the
+/// configured environment, which may override them (GOT-31).
+pub fn child_environment(
+    base: &[(String, String)],
+    serverurl: Option<&str>,
+    process: &Process,
+) -> Vec<(String, String)> {
+    let mut env = base.to_vec();
+    let mut set = |k: &str, v: &str| {
+        crate::config::process::update_environment(&mut env, &[(k.to_string(), v.to_string())])
+    };
+    set("SUPERVISOR_ENABLED", "1");
+    if let Some(url) = process.config.serverurl.as_deref().or(serverurl).filter(|u| !u.is_empty()) {
+        set("SUPERVISOR_SERVER_URL", url);
+    }
+    set("SUPERVISOR_PROCESS_NAME", &process.config.name);
+    set("SUPERVISOR_GROUP_NAME", &process.group);
+    crate::config::process::update_environment(&mut env, &process.config.environment);
+    env
+}
+
+/// Published log file paths: namespec -> [stdout, stderr].
+pub type LogfileMap = Arc<std::sync::Mutex<HashMap<String, [Option<String>; 2]>>>;
+
+/// What a state change is reported to: waiting RPC calls and, later, event listeners.
+pub type StateListener = Box<dyn FnMut(&str, &str, &StateChange) + Send>;
+
+pub struct Supervisor {
+    pub options: Arc<ServerOptions>,
+    pub logger: Logger,
+    pub mood: SupervisorState,
+    /// Active groups, sorted by priority then name.
+    pub groups: Vec<Group>,
+    /// Running children by pid: (group, process).
+    pids: HashMap<i32, (String, String)>,
+    stopping: bool,
+    /// Groups still to stop during shutdown, lowest priority first (stopped from the end).
+    stop_groups: Vec<String>,
+    lastshutdownreport: f64,
+    os: RealOs,
+    /// Bumped on every state change, so waiters know when to look again.
+    pub generation: u64,
+    /// Each active process's log files by namespec, published for the `/logtail` routes,
+    /// which answer without going through the actor.
+    pub logfiles: LogfileMap,
+    pub on_state_change: Option<StateListener>,
+}
+
+impl Supervisor {
+    pub fn new(
+        options: Arc<ServerOptions>,
+        logger: Logger,
+        environ: Vec<(String, String)>,
+    ) -> Supervisor {
+        let os = RealOs {
+            environ,
+            serverurl: options.serverurl.clone(),
+            minfds: options.minfds,
+            spawned: None,
+        };
+        Supervisor {
+            options,
+            logger,
+            mood: SupervisorState::Running,
+            groups: Vec::new(),
+            pids: HashMap::new(),
+            stopping: false,
+            stop_groups: Vec::new(),
+            lastshutdownreport: 0.0,
+            os,
+            generation: 0,
+            logfiles: LogfileMap::default(),
+            on_state_change: None,
+        }
+    }
+
+    fn log_target(&self, config: &ProcessConfig, channel: &'static str) -> LogTarget {
+        let c = if channel == "stdout" { &config.stdout } else { &config.stderr };
+        let path = match &c.logfile {
+            Logfile::None => None,
+            Logfile::Path(p) => Some(p.clone()),
+            Logfile::Auto => {
+                match create_auto_log(
+                    &self.options.childlogdir,
+                    &config.name,
+                    channel,
+                    &self.options.identifier,
+                ) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.logger
+                            .error(&format!("could not create AUTO log for {}: {e}", config.name));
+                        None
+                    }
+                }
+            }
+        };
+        LogTarget { path, maxbytes: c.logfile_maxbytes, backups: c.logfile_backups }
+    }
+
+    /// `add_process_group`: false if a group of that name is already active. AUTO log files are
+    /// created now, empty (GOT-19).
+    pub fn add_process_group(&mut self, config: Arc<ProcessGroupConfig>) -> bool {
+        if self.groups.iter().any(|g| g.config.name == config.name) {
+            return false;
+        }
+        let processes = config
+            .processes
+            .iter()
+            .map(|pc| {
+                let pc = Arc::new(pc.clone());
+                ProcessSlot {
+                    stdout: self.log_target(&pc, "stdout"),
+                    stderr: self.log_target(&pc, "stderr"),
+                    process: Process::new(pc, &config.name),
+                    io: None,
+                }
+            })
+            .collect();
+        let group = Group { config, processes };
+        if let Ok(mut map) = self.logfiles.lock() {
+            for slot in &group.processes {
+                let name = crate::rpc::namespace::namespec(&group.config.name, slot.process.name());
+                map.insert(name, [slot.stdout.path.clone(), slot.stderr.path.clone()]);
+            }
+        }
+        let at = self.groups.partition_point(|g| {
+            (g.config.priority, &g.config.name) <= (group.config.priority, &group.config.name)
+        });
+        self.groups.insert(at, group);
+        true
+    }
+
+    /// `remove_process_group`: only when none of its processes is running.
+    pub fn remove_process_group(&mut self, name: &str) -> bool {
+        let Some(i) = self.groups.iter().position(|g| g.config.name == name) else {
+            return false;
+        };
+        if self.groups[i].unstopped().next().is_some() {
+            return false;
+        }
+        let group = self.groups.remove(i);
+        if let Ok(mut map) = self.logfiles.lock() {
+            for slot in &group.processes {
+                map.remove(&crate::rpc::namespace::namespec(
+                    &group.config.name,
+                    slot.process.name(),
+                ));
+            }
+        }
+        true
+    }
+
+    /// The PATH a process's command is resolved against.
+    pub fn exec_path(&self, config: &ProcessConfig) -> String {
+        exec_path(&self.os.environ, config)
+    }
+
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.config.name == name)
+    }
+
+    pub fn process_index(&self, group: usize, name: &str) -> Option<usize> {
+        self.groups[group].processes.iter().position(|s| s.process.config.name == name)
+    }
+
+    /// Runs one state-machine call on a process and applies what it asks for: log lines, state
+    /// change notifications, and the pipes of a child it spawned.
+    pub fn with_process<R>(
+        &mut self,
+        group: usize,
+        index: usize,
+        f: impl FnOnce(&mut Process, &mut dyn ProcessOs, &mut Vec<Effect>) -> R,
+    ) -> R {
+        let mut fx = Vec::new();
+        let result = {
+            let slot = &mut self.groups[group].processes[index];
+            f(&mut slot.process, &mut self.os, &mut fx)
+        };
+        if let Some(child) = self.os.spawned.take() {
+            self.attach(group, index, child);
+        }
+        self.apply(group, index, fx);
+        result
+    }
+
+    fn attach(&mut self, group: usize, index: usize, child: SpawnedChild) {
+        let pid = child.pid.as_raw();
+        let slot = &mut self.groups[group].processes[index];
+        let name = slot.process.config.name.clone();
+        match ChildIo::start(
+            &name,
+            child.stdin,
+            child.stdout,
+            child.stderr,
+            [&slot.stdout, &slot.stderr],
+            &self.logger,
+        ) {
+            Ok(io) => slot.io = Some(io),
+            Err(e) => self.logger.error(&format!("could not watch the pipes of '{name}': {e}")),
+        }
+        self.pids.insert(pid, (self.groups[group].config.name.clone(), name));
+    }
+
+    fn apply(&mut self, group: usize, index: usize, fx: Vec<Effect>) {
+        for effect in fx {
+            match effect {
+                Effect::Log(level, message) => self.logger.log(level, &message),
+                Effect::StateChange(change) => {
+                    self.generation += 1;
+                    if let Some(listener) = &mut self.on_state_change {
+                        let g = &self.groups[group];
+                        listener(&g.config.name, &g.processes[index].process.config.name, &change);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every group's `transition()`, in priority order.
+    pub fn transition_all(&mut self, now: f64) {
+        let mood = self.mood;
+        for g in 0..self.groups.len() {
+            for p in 0..self.groups[g].processes.len() {
+                self.with_process(g, p, |proc, os, fx| proc.transition(now, mood, os, fx));
+            }
+        }
+    }
+
+    /// The earliest time at which any process would act on its own.
+    pub fn next_deadline(&self) -> Option<f64> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.processes.iter())
+            .filter_map(|s| s.process.next_deadline(self.mood))
+            .min_by(f64::total_cmp)
+    }
+
+    /// `reap`: collect every exited child (`waitpid(-1, WNOHANG)` until none is left), finishing
+    /// ours and logging orphans, which is what makes us safe as PID 1.
+    pub fn reap(&mut self) {
+        loop {
+            let mut status = 0;
+            // libc rather than nix: nix refuses (after reaping) statuses of signals it has no
+            // name for, such as real-time signals.
+            // SAFETY: waitpid only writes the status through the valid pointer given.
+            let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+            if pid <= 0 {
+                return;
+            }
+            let (exitstatus, message) = decode_wait_status(status);
+            match self.pids.remove(&pid) {
+                None => self.logger.info(&format!("reaped unknown pid {pid} ({message})")),
+                Some((group, name)) => {
+                    let Some(g) = self.group_index(&group) else { continue };
+                    let Some(p) = self.process_index(g, &name) else { continue };
+                    if let Some(io) = &self.groups[g].processes[p].io {
+                        io.drain(&self.logger);
+                    }
+                    let now = now();
+                    self.with_process(g, p, |proc, _, fx| {
+                        proc.finish(exitstatus, &message, now, fx)
+                    });
+                    self.groups[g].processes[p].io = None;
+                }
+            }
+        }
+    }
+
+    /// `handle_signal` for the signals supervisord installs handlers for.
+    pub fn handle_signal(&mut self, sig: i32) {
+        let name = signame(sig);
+        match sig {
+            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => {
+                self.logger.warn(&format!("received {name} indicating exit request"));
+                self.mood = SupervisorState::Shutdown;
+            }
+            libc::SIGHUP => {
+                if self.mood == SupervisorState::Shutdown {
+                    self.logger.warn(&format!(
+                        "ignored {name} indicating restart request (shutdown in progress)"
+                    ));
+                } else {
+                    self.logger.warn(&format!("received {name} indicating restart request"));
+                    self.mood = SupervisorState::Restarting;
+                }
+            }
+            libc::SIGCHLD => self.logger.debug(&format!("received {name} indicating a child quit")),
+            libc::SIGUSR2 => {
+                self.logger.info(&format!("received {name} indicating log reopen request"));
+                self.logger.reopen();
+                for slot in self.groups.iter().flat_map(|g| g.processes.iter()) {
+                    if let Some(io) = &slot.io {
+                        io.reopen_logs();
+                    }
+                }
+            }
+            _ => self.logger.blather(&format!("received {name} indicating nothing")),
+        }
+    }
+
+    /// Shutdown phase 1 (`ordered_stop_groups_phase_1` plus `shutdown_report`): stop the
+    /// highest-priority-number group still running. Returns false once nothing is left running.
+    pub fn shutdown_phase_1(&mut self, now: f64) -> bool {
+        if !self.stopping {
+            self.stopping = true;
+            self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+        }
+        if let Some(name) = self.stop_groups.last().cloned()
+            && let Some(g) = self.group_index(&name)
+        {
+            self.stop_all(g, now);
+        }
+        let unstopped: Vec<(String, ProcessState)> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.unstopped())
+            .map(|s| (s.process.config.name.clone(), s.process.state))
+            .collect();
+        if unstopped.is_empty() {
+            return false;
+        }
+        if now > self.lastshutdownreport + 3.0 {
+            let names: Vec<&str> = unstopped.iter().map(|(n, _)| n.as_str()).collect();
+            self.logger.info(&format!("waiting for {} to die", names.join(", ")));
+            self.lastshutdownreport = now;
+            for (name, state) in &unstopped {
+                self.logger.blather(&format!("{name} state: {}", state.name()));
+            }
+        }
+        true
+    }
+
+    /// Shutdown phase 2: move on from a group once all its processes have stopped.
+    pub fn shutdown_phase_2(&mut self) {
+        if let Some(name) = self.stop_groups.last()
+            && self.group_index(name).is_none_or(|g| self.groups[g].unstopped().next().is_none())
+        {
+            self.stop_groups.pop();
+        }
+    }
+
+    /// `ProcessGroup.stop_all`: highest priority number first; BACKOFF processes give up.
+    pub fn stop_all(&mut self, g: usize, now: f64) {
+        // Python sorts ascending by priority (stable) and reverses the list, so equal priorities
+        // stop in reverse config order.
+        let mut order: Vec<usize> = (0..self.groups[g].processes.len()).collect();
+        order.sort_by_key(|&i| self.groups[g].processes[i].process.config.priority);
+        order.reverse();
+        for p in order {
+            match self.groups[g].processes[p].process.state {
+                ProcessState::Running | ProcessState::Starting => {
+                    self.with_process(g, p, |proc, os, fx| proc.stop(now, os, fx));
+                }
+                ProcessState::Backoff => {
+                    self.with_process(g, p, |proc, _, fx| proc.give_up(now, fx))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// SIGUSR2-style log reopening for one process, `clearProcessLogs` for another; both only
+    /// touch live log files.
+    pub fn clear_process_logs(&mut self, g: usize, p: usize) -> std::io::Result<()> {
+        match &self.groups[g].processes[p].io {
+            Some(io) => io.clear_logs(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn log(&self, level: LogLevel, message: &str) {
+        self.logger.log(level, message);
+    }
+}
