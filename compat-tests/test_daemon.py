@@ -167,3 +167,82 @@ def test_main_log_lines_match(pair):
 
     for name in ("quick", "missing", "flappy"):
         assert lines(pair["ours"], name) == lines(pair["python"], name), name
+
+
+@pytest.mark.parametrize("args", [
+    ["tail", "quick"], ["tail", "quick", "stderr"], ["tail", "-3", "quick"], ["tail", "-0", "quick"],
+    ["tail", "nosuch"], ["tail", "quick", "bogus"], ["tail", "-x", "quick"], ["tail"],
+    ["tail", "manual"], ["clear", "nosuch"], ["clear", "quick"], ["avail"], ["help"], ["help", "start"],
+    ["help", "nosuch"], ["bogus"], ["start"], ["stop"], ["signal", "HUP"],
+], ids=lambda a: " ".join(a))
+def test_more_commands_match(pair, args):
+    same_ctl(pair, *args)
+
+
+def test_pid_commands(pair):
+    out = both(pair, lambda d: d.ctl("pid"))
+    for kind, (rc, stdout, _) in out.items():
+        assert rc == 0 and int(stdout) == pair[kind].proc.pid
+    out = both(pair, lambda d: d.ctl("pid", "sleeper"))
+    assert [o[0] for o in out.values()] == [0, 0]
+    assert all(int(o[1]) > 0 for o in out.values())
+    same_ctl(pair, "pid", "manual")
+    same_ctl(pair, "pid", "nosuch")
+
+
+def test_tail_follow_streams(pair):
+    """`tail -f` reads /logtail: both daemons send the header, then the log as it grows."""
+    import subprocess
+    import sys
+    for d in pair.values():
+        p = subprocess.Popen([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(d.conf),
+                              "tail", "-f", "quick"], stdout=subprocess.PIPE, text=True)
+        try:
+            first = p.stdout.readline()
+            assert first == "==> Press Ctrl-C to exit <==\n", (d.kind, first)
+            assert wait_for(lambda: p.stdout.readline().strip() == "out", what="streamed output")
+        finally:
+            p.kill()
+            p.wait()
+
+
+RESTARTABLE = """
+[program:cat]
+command=/bin/cat
+startsecs=0
+"""
+
+
+def test_reload_and_shutdown_match(binaries, tmp_path):
+    daemons = {k: Daemon(k, RESTARTABLE, tmp_path / k, binary=binaries["supervisord"]).start()
+               for k in ("python", "ours")}
+    try:
+        pids = {}
+        for k, d in daemons.items():
+            d.wait_state("cat", "RUNNING")
+            pids[k] = d.rpc().supervisor.getProcessInfo("cat")["pid"]
+        for k, d in daemons.items():
+            rc, out, _ = d.ctl("reload")
+            assert (rc, out) == (0, "Restarted supervisord\n")
+        for k, d in daemons.items():
+            # Same supervisord process, a fresh cat.
+            wait_for(lambda d=d: _pid_of(d, "cat") not in (None, 0, pids[k]), what="cat restarted")
+            assert d.rpc().supervisor.getPID() == d.proc.pid
+        out = {k: d.ctl("shutdown") for k, d in daemons.items()}
+        assert out["ours"][:2] == out["python"][:2] == (0, "Shut down\n")
+        for d in daemons.values():
+            assert d.proc.wait(timeout=30) == 0
+        logs = {k: [normalize(l.split(" ", 3)[-1]) for l in d.mainlog().splitlines()
+                    if "SIGHUP" in l or "waiting for" in l or "stopped:" in l]
+                for k, d in daemons.items()}
+        assert logs["ours"] == logs["python"]
+    finally:
+        for d in daemons.values():
+            d.stop()
+
+
+def _pid_of(d, name):
+    try:
+        return d.rpc().supervisor.getProcessInfo(name)["pid"]
+    except Exception:
+        return None

@@ -17,6 +17,9 @@ mod tests;
 mod xml;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt::Write as _;
 
 use base64::Engine;
 
@@ -205,11 +208,19 @@ enum PyVal {
     Dict(Vec<(PyVal, PyVal)>),
 }
 
-/// A number the way Python compares dict keys: `1 == 1.0 == True`.
-enum Number<'a> {
-    Int(i64),
-    Big(&'a str),
-    Float(f64),
+/// A dict key's identity under Python's `==` (so `1`, `1.0` and `True` are one key), hashable
+/// so that building a struct from a hostile body with many members stays linear.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum KeyId<'a> {
+    None,
+    Str(&'a str),
+    /// Any integral number, as canonical decimal text.
+    Integer(String),
+    /// A float that is not integral, by its bits (zeros are integral, so the two zeros agree).
+    Float(u64),
+    /// NaN equals nothing, not even another NaN.
+    Unequal(usize),
+    DateTime(pyconv::DateTime),
 }
 
 impl PyVal {
@@ -240,43 +251,26 @@ impl PyVal {
         }
     }
 
-    fn hashable(&self) -> bool {
-        !matches!(self, PyVal::List(_) | PyVal::Dict(_) | PyVal::Binary(_) | PyVal::DateTimeText(_))
-    }
-
-    fn number(&self) -> Option<Number<'_>> {
-        match self {
-            PyVal::Int(i) => Some(Number::Int(*i)),
-            PyVal::Bool(b) => Some(Number::Int(i64::from(*b))),
-            PyVal::BigInt(s) => Some(Number::Big(s)),
-            PyVal::Float(f) => Some(Number::Float(*f)),
-            _ => None,
-        }
-    }
-
-    /// Python's `==` between two hashable dict keys.
-    fn key_eq(&self, other: &PyVal) -> bool {
-        if let (Some(a), Some(b)) = (self.number(), other.number()) {
-            return match (a, b) {
-                (Number::Int(a), Number::Int(b)) => a == b,
-                (Number::Big(a), Number::Big(b)) => a == b,
-                (Number::Float(a), Number::Float(b)) => a == b,
-                (Number::Int(i), Number::Float(f)) | (Number::Float(f), Number::Int(i)) => {
-                    // Exact: an f64 holding an integer below 2^63 converts to i128 losslessly.
-                    f.fract() == 0.0 && f.abs() < 1e30 && f as i128 == i128::from(i)
-                }
-                (Number::Big(s), Number::Float(f)) | (Number::Float(f), Number::Big(s)) => {
-                    f.is_finite() && f.fract() == 0.0 && format!("{f:.0}") == s
-                }
-                (Number::Int(_), Number::Big(_)) | (Number::Big(_), Number::Int(_)) => false,
-            };
-        }
-        match (self, other) {
-            (PyVal::None, PyVal::None) => true,
-            (PyVal::Str(a), PyVal::Str(b)) => a == b,
-            (PyVal::DateTime(a), PyVal::DateTime(b)) => a == b,
-            _ => false,
-        }
+    /// This key's identity; `position` tells NaNs apart. `None` for unhashable values.
+    fn key_id(&self, position: usize) -> Option<KeyId<'_>> {
+        Some(match self {
+            PyVal::None => KeyId::None,
+            PyVal::Str(s) => KeyId::Str(s),
+            PyVal::Int(i) => KeyId::Integer(i.to_string()),
+            PyVal::Bool(b) => KeyId::Integer(u8::from(*b).to_string()),
+            PyVal::BigInt(s) => KeyId::Integer(s.clone()),
+            PyVal::Float(f) if f.is_nan() => KeyId::Unequal(position),
+            PyVal::Float(f) if *f == 0.0 => KeyId::Integer("0".to_owned()),
+            // `{:.0}` writes an integral f64 exactly, digit for digit.
+            PyVal::Float(f) if f.is_finite() && f.fract() == 0.0 => {
+                KeyId::Integer(format!("{f:.0}"))
+            }
+            PyVal::Float(f) => KeyId::Float(f.to_bits()),
+            PyVal::DateTime(dt) => KeyId::DateTime(*dt),
+            PyVal::List(_) | PyVal::Dict(_) | PyVal::Binary(_) | PyVal::DateTimeText(_) => {
+                return None;
+            }
+        })
     }
 
     /// `str(key)`: how a non-string dict key (only reachable through odd hand-written bodies)
@@ -324,14 +318,65 @@ impl PyVal {
 /// `dict(pairs)`: a repeated key keeps its first position and first key object but takes the
 /// last value; an unhashable key is a TypeError.
 fn build_dict(pairs: Vec<(PyVal, PyVal)>) -> Result<PyVal, Refusal> {
+    // Small structs (every struct supervisor exchanges) are cheaper to scan than to hash; large
+    // ones from a hostile body must stay linear.
+    const SCAN_LIMIT: usize = 32;
+    if pairs.len() > SCAN_LIMIT {
+        return build_large_dict(pairs);
+    }
     let mut members: Vec<(PyVal, PyVal)> = Vec::with_capacity(pairs.len());
-    for (key, value) in pairs {
-        if !key.hashable() {
+    let mut positions: Vec<usize> = Vec::with_capacity(pairs.len());
+    for (position, (key, value)) in pairs.into_iter().enumerate() {
+        let Some(id) = key.key_id(position) else {
             return malformed("unhashable struct member name");
+        };
+        let existing = members.iter().zip(&positions).position(|((k, _), &p)| match (k, &key) {
+            (PyVal::Str(a), PyVal::Str(b)) => a == b,
+            (PyVal::Str(_), _) | (_, PyVal::Str(_)) => false,
+            _ => k.key_id(p).as_ref() == Some(&id),
+        });
+        match existing {
+            Some(slot) => members[slot].1 = value,
+            None => {
+                members.push((key, value));
+                positions.push(position);
+            }
         }
-        match members.iter_mut().find(|(k, _)| k.key_eq(&key)) {
-            Some(member) => member.1 = value,
-            None => members.push((key, value)),
+    }
+    Ok(PyVal::Dict(members))
+}
+
+fn build_large_dict(pairs: Vec<(PyVal, PyVal)>) -> Result<PyVal, Refusal> {
+    let mut first_of: Vec<Option<usize>> = Vec::with_capacity(pairs.len());
+    {
+        let mut seen: HashMap<KeyId<'_>, usize> = HashMap::with_capacity(pairs.len());
+        for (position, (key, _)) in pairs.iter().enumerate() {
+            let Some(id) = key.key_id(position) else {
+                return malformed("unhashable struct member name");
+            };
+            match seen.entry(id) {
+                Entry::Occupied(first) => first_of.push(Some(*first.get())),
+                Entry::Vacant(slot) => {
+                    slot.insert(position);
+                    first_of.push(None);
+                }
+            }
+        }
+    }
+    let mut members: Vec<(PyVal, PyVal)> = Vec::with_capacity(pairs.len());
+    // Where each pair's key landed in `members`, for the duplicates that follow it.
+    let mut slot_of: Vec<usize> = Vec::with_capacity(pairs.len());
+    for ((key, value), first) in pairs.into_iter().zip(first_of) {
+        match first {
+            Some(first) => {
+                let slot = slot_of[first];
+                members[slot].1 = value;
+                slot_of.push(slot);
+            }
+            None => {
+                slot_of.push(members.len());
+                members.push((key, value));
+            }
         }
     }
     Ok(PyVal::Dict(members))
@@ -591,7 +636,10 @@ const REPLY_TAGS: &[&str] = &[
 
 /// `Unmarshaller` looks tags up by the part after the last colon.
 fn unprefixed(tag: &str) -> &str {
-    tag.rsplit(':').next().unwrap_or(tag)
+    match tag.bytes().rposition(|b| b == b':') {
+        Some(colon) => &tag[colon + 1..],
+        None => tag,
+    }
 }
 
 #[derive(Default)]
@@ -804,9 +852,8 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
             if strict && i32::try_from(*i).is_err() {
                 return Err(EncodeError::IntOverflow(*i));
             }
-            out.push_str("<value><int>");
-            out.push_str(&i.to_string());
-            out.push_str("</int></value>\n");
+            // Writing into a String cannot fail.
+            let _ = writeln!(out, "<value><int>{i}</int></value>");
         }
         Value::Bool(b) => {
             out.push_str(if *b {
@@ -888,9 +935,8 @@ pub fn fault_response(code: i64, text: &str) -> String {
     let mut out = String::with_capacity(256 + text.len());
     out.push_str(XML_HEADER);
     out.push_str("<methodResponse>\n<fault>\n<value><struct>\n<member>\n<name>faultCode</name>\n");
-    out.push_str("<value><int>");
-    out.push_str(&code.to_string());
-    out.push_str("</int></value>\n</member>\n<member>\n<name>faultString</name>\n");
+    let _ = writeln!(out, "<value><int>{code}</int></value>");
+    out.push_str("</member>\n<member>\n<name>faultString</name>\n");
     out.push_str("<value><string>");
     escape_into(&mut out, text);
     out.push_str("</string></value>\n</member>\n</struct></value>\n</fault>\n</methodResponse>\n");

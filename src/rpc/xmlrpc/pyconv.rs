@@ -61,6 +61,11 @@ fn is_ascii_py_space(c: char) -> bool {
 
 /// Python's `int(text)` (base 10); `None` where Python raises `ValueError`.
 pub(super) fn int(text: &str) -> Option<PyInt> {
+    // The common case, plain ASCII digits that fit, needs none of Python's extra leniency.
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    if (1..=18).contains(&unsigned.len()) && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().map(PyInt::Small);
+    }
     let ascii = ascii_digits_and_spaces(text)?;
     let s = ascii.trim_matches(is_ascii_py_space);
     let (negative, body) = match s.as_bytes().first() {
@@ -276,7 +281,7 @@ pub(super) fn decode_base64(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// A naive `datetime.datetime` with whole seconds, as supervisor's `make_datetime` builds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct DateTime {
     pub(super) year: u16,
     pub(super) month: u8,

@@ -9,6 +9,7 @@
 //! difference: a DOCTYPE internal subset holding declarations is refused rather than
 //! interpreted, so entity definitions (and their expansion bombs) never reach the daemon.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// Where and why a document is not well-formed.
@@ -75,7 +76,7 @@ pub(crate) fn parse<H: Handler>(
         namespaces: namespaces == Namespaces::Processed,
         handler,
         open: Vec::new(),
-        bindings: Vec::new(),
+        scopes: Scopes::default(),
     };
     reader.document()
 }
@@ -84,15 +85,57 @@ struct Open<'d> {
     qname: &'d str,
     local: &'d str,
     namespaced: bool,
-    /// `bindings.len()` before this element's declarations, restored when it closes.
-    bindings_mark: usize,
+    /// `scopes.log.len()` before this element's declarations, restored when it closes.
+    scopes_mark: usize,
 }
 
-/// One namespace declaration in scope: `prefix` `None` is the default namespace, and a `uri` of
-/// `None` is `xmlns=""`, which undeclares it.
-struct Binding<'d> {
-    prefix: Option<&'d str>,
-    uri: Option<String>,
+/// The namespace declarations in scope, kept per prefix so that a hostile body declaring
+/// thousands of prefixes cannot make every lookup slow.
+#[derive(Default)]
+struct Scopes<'d> {
+    /// Innermost last; `None` is `xmlns=""`, which undeclares the default namespace.
+    default: Vec<Option<String>>,
+    prefixes: HashMap<&'d str, Vec<String>>,
+    /// Which prefix each declaration bound (`None` for the default), to undo them in order.
+    log: Vec<Option<&'d str>>,
+}
+
+impl<'d> Scopes<'d> {
+    fn push(&mut self, prefix: Option<&'d str>, uri: Option<String>) {
+        match (prefix, uri) {
+            (Some(prefix), Some(uri)) => self.prefixes.entry(prefix).or_default().push(uri),
+            (Some(_), None) => return,
+            (None, uri) => self.default.push(uri),
+        }
+        self.log.push(prefix);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        while self.log.len() > len {
+            match self.log.pop() {
+                Some(Some(prefix)) => {
+                    if let Some(uris) = self.prefixes.get_mut(prefix) {
+                        uris.pop();
+                    }
+                }
+                Some(None) => {
+                    self.default.pop();
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn lookup(&self, prefix: &str) -> Option<&str> {
+        match self.prefixes.get(prefix).and_then(|uris| uris.last()) {
+            Some(uri) => Some(uri),
+            None => (prefix == "xml").then_some(XML_NAMESPACE),
+        }
+    }
+
+    fn default_namespace(&self) -> Option<&str> {
+        self.default.last().and_then(|uri| uri.as_deref())
+    }
 }
 
 struct Attribute<'d> {
@@ -108,7 +151,7 @@ struct Reader<'d, 'h, H> {
     namespaces: bool,
     handler: &'h mut H,
     open: Vec<Open<'d>>,
-    bindings: Vec<Binding<'d>>,
+    scopes: Scopes<'d>,
 }
 
 fn is_s(b: u8) -> bool {
@@ -397,21 +440,32 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
             None => return self.fail(UNCLOSED),
         }
         let mut colon = None;
-        while let Some(c) = self.peek_char() {
-            if c == ':' && self.namespaces {
-                if colon.is_some() {
-                    return self.fail(INVALID);
+        loop {
+            // Names are nearly always ASCII; step over those bytes without decoding.
+            let run = self.bytes[self.pos..]
+                .iter()
+                .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                .count();
+            self.pos += run;
+            match self.peek() {
+                Some(b':') if self.namespaces => {
+                    if colon.is_some() {
+                        return self.fail(INVALID);
+                    }
+                    colon = Some(self.pos - start);
+                    self.pos += 1;
+                    match self.peek_char() {
+                        Some(c) if is_name_start(c) && c != ':' => self.pos += c.len_utf8(),
+                        _ => return self.fail(INVALID),
+                    }
                 }
-                colon = Some(self.pos - start);
-                self.pos += 1;
-                match self.peek_char() {
-                    Some(c) if is_name_start(c) && c != ':' => self.pos += c.len_utf8(),
-                    _ => return self.fail(INVALID),
-                }
-            } else if is_name_char(c) {
-                self.pos += c.len_utf8();
-            } else {
-                break;
+                Some(b':') => self.pos += 1,
+                Some(b) if b.is_ascii() => break,
+                Some(_) => match self.peek_char() {
+                    Some(c) if is_name_char(c) => self.pos += c.len_utf8(),
+                    _ => break,
+                },
+                None => break,
             }
         }
         Ok((&self.doc[start..self.pos], colon))
@@ -421,6 +475,7 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
         self.pos += 1;
         let (qname, colon) = self.name()?;
         let mut attributes: Vec<Attribute<'d>> = Vec::new();
+        let mut names: HashSet<&'d str> = HashSet::new();
         let empty = loop {
             let spaced = self.skip_s();
             match self.peek() {
@@ -443,7 +498,7 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
                     self.pos += 1;
                     self.skip_s();
                     let value = self.attribute_value()?;
-                    if attributes.iter().any(|a| a.name == name) {
+                    if !names.insert(name) {
                         return self.fail("duplicate attribute");
                     }
                     attributes.push(Attribute { name, colon, value });
@@ -453,7 +508,7 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
         if self.open.len() >= MAX_DEPTH {
             return self.fail("elements nested too deeply");
         }
-        let bindings_mark = self.bindings.len();
+        let scopes_mark = self.scopes.log.len();
         let (local, namespaced) = if self.namespaces {
             self.resolve_namespaces(qname, colon, &attributes)?
         } else {
@@ -462,10 +517,10 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
         let name = ElementName { qname, local, namespaced };
         self.handler.start(&name)?;
         if empty {
-            self.bindings.truncate(bindings_mark);
+            self.scopes.truncate(scopes_mark);
             self.handler.end(&name)
         } else {
-            self.open.push(Open { qname, local, namespaced, bindings_mark });
+            self.open.push(Open { qname, local, namespaced, scopes_mark });
             Ok(())
         }
     }
@@ -489,30 +544,28 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
             };
             self.declare(prefix, &a.value)?;
         }
-        let mut expanded: Vec<(&str, &str)> = Vec::new();
+        let mut expanded: HashSet<(&str, &str)> = HashSet::new();
         for a in attributes {
             let Some(c) = a.colon else { continue };
             let prefix = &a.name[..c];
             if prefix == "xmlns" {
                 continue;
             }
-            let Some(uri) = self.lookup(prefix) else {
+            let Some(uri) = self.scopes.lookup(prefix) else {
                 return self.fail("unbound prefix");
             };
-            let key = (uri, &a.name[c + 1..]);
-            if expanded.contains(&key) {
+            if !expanded.insert((uri, &a.name[c + 1..])) {
                 return self.fail("duplicate attribute");
             }
-            expanded.push(key);
         }
         match colon {
             Some(c) => {
-                if self.lookup(&qname[..c]).is_none() {
+                if self.scopes.lookup(&qname[..c]).is_none() {
                     return self.fail("unbound prefix");
                 }
                 Ok((&qname[c + 1..], true))
             }
-            None => Ok((qname, self.default_namespace().is_some())),
+            None => Ok((qname, self.scopes.default_namespace().is_some())),
         }
     }
 
@@ -521,7 +574,7 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
             if prefix.is_some() {
                 return self.fail("must not undeclare prefix");
             }
-            self.bindings.push(Binding { prefix, uri: None });
+            self.scopes.push(prefix, None);
             return Ok(());
         }
         if prefix == Some("xmlns") {
@@ -534,19 +587,8 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
         if uri.contains('}') {
             return self.fail("syntax error");
         }
-        self.bindings.push(Binding { prefix, uri: Some(uri.to_owned()) });
+        self.scopes.push(prefix, Some(uri.to_owned()));
         Ok(())
-    }
-
-    fn lookup(&self, prefix: &str) -> Option<&str> {
-        match self.bindings.iter().rev().find(|b| b.prefix == Some(prefix)) {
-            Some(binding) => binding.uri.as_deref(),
-            None => (prefix == "xml").then_some(XML_NAMESPACE),
-        }
-    }
-
-    fn default_namespace(&self) -> Option<&str> {
-        self.bindings.iter().rev().find(|b| b.prefix.is_none()).and_then(|b| b.uri.as_deref())
     }
 
     /// A quoted attribute value with references resolved and white space normalized.
@@ -633,14 +675,30 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
 
     fn char_data(&mut self) -> Result<(), H::Error> {
         let start = self.pos;
-        while let Some(b) = self.peek() {
+        let bytes = self.bytes;
+        let mut i = start;
+        while let Some(&b) = bytes.get(i) {
             match b {
                 b'<' | b'&' => break,
-                b'>' if self.bytes[start..self.pos].ends_with(b"]]") => return self.fail(INVALID),
-                _ => self.step_checked()?,
+                b'>' if bytes[start..i].ends_with(b"]]") => {
+                    self.pos = i;
+                    return self.fail(INVALID);
+                }
+                _ if b >= 0x20 || matches!(b, b'\t' | b'\n' | b'\r') => {
+                    if b == 0xEF && is_bad_raw_byte(bytes, i) {
+                        self.pos = i;
+                        return self.fail(INVALID);
+                    }
+                    i += 1;
+                }
+                _ => {
+                    self.pos = i;
+                    return self.fail(INVALID);
+                }
             }
         }
-        let text = normalize_newlines(&self.doc[start..self.pos]);
+        self.pos = i;
+        let text = normalize_newlines(&self.doc[start..i]);
         self.handler.text(&text)
     }
 
@@ -817,7 +875,7 @@ impl<'d, H: Handler> Reader<'d, '_, H> {
         if open.qname != qname {
             return self.fail("mismatched tag");
         }
-        self.bindings.truncate(open.bindings_mark);
+        self.scopes.truncate(open.scopes_mark);
         self.handler.end(&ElementName {
             qname: open.qname,
             local: open.local,
