@@ -105,9 +105,10 @@ def servers(tmp_path_factory):
         text=True, env={**os.environ, "SUPERVISOR_HTTP_COMPAT_DIR": str(d)})
     try:
         rs_ports = None
+        # libtest may print "test ... " on the same line first.
         for line in rs.stdout:
-            if line.startswith("COMPAT-SERVER "):
-                rs_ports = [int(p) for p in line.split()[1:]]
+            if "COMPAT-SERVER " in line:
+                rs_ports = [int(p) for p in line.split("COMPAT-SERVER ", 1)[1].split()]
                 break
         assert rs_ports, "compat_server did not start"
         py_ends = {"unix": str(d / "py.sock"), "auth": ("127.0.0.1", auth_port),

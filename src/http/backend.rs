@@ -62,7 +62,7 @@ pub trait Backend: Send + Sync + 'static {
         method: &str,
         path_and_query: &str,
         body: Bytes,
-    ) -> Option<BoxFuture<hyper::Response<Body>>> {
+    ) -> Option<BoxFuture<http::Response<Body>>> {
         let _ = (method, path_and_query, body);
         None
     }

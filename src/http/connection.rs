@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body::Body as _;
 use http_body_util::BodyExt;
-use hyper::body::Body as _;
 use jiff::Timestamp;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
@@ -18,7 +18,7 @@ use crate::http::auth::{Credentials, Verdict};
 use crate::http::backend::{Backend, Body};
 use crate::http::logtail::{self, Tail, TailEvent};
 use crate::http::request::{RequestHead, parse_head, unquote};
-use crate::http::response::{Reply, error_reply, header_case, http_date, log_date};
+use crate::http::response::{Framing, Reply, error_reply, header_case, http_date, log_date};
 
 /// The largest request body accepted (XML-RPC calls and web form posts): 413 beyond it.
 /// supervisor has no limit; supervisorctl's calls are a few hundred bytes, and even a large
@@ -86,7 +86,7 @@ pub(crate) async fn run<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let mut conn = Conn { stream, buf: Vec::new(), peer, ctx, shutdown };
+    let mut conn = Conn { stream, buf: Vec::new(), peer, ctx, shutdown, pending: Pending::Nothing };
     conn.serve().await;
 }
 
@@ -109,6 +109,20 @@ struct Conn<S> {
     peer: Peer,
     ctx: Arc<ServerCtx>,
     shutdown: watch::Receiver<bool>,
+    /// The current request's body, while no handler has read it.
+    pending: Pending,
+}
+
+/// A request body no handler reads (medusa leaves it in the stream, to be misread as the next
+/// request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Nothing,
+    /// This many bytes, skipped before the next request.
+    Skip(usize),
+    /// A length that cannot be trusted or skipped (chunked, malformed, too large): the
+    /// connection closes after the reply.
+    Unframed,
 }
 
 /// A request's Content-Length as the body collector reads it (`int()` of the header).
@@ -135,8 +149,12 @@ where
                 Ok(after) => after,
                 Err(_) => After::Drop,
             };
+            let skipped = match self.pending {
+                Pending::Skip(n) if after == After::KeepAlive => self.discard(n).await,
+                _ => true,
+            };
             match after {
-                After::KeepAlive if !*self.shutdown.borrow() => {}
+                After::KeepAlive if skipped && !*self.shutdown.borrow() => {}
                 After::KeepAlive | After::Close => {
                     self.linger_close().await;
                     return;
@@ -177,6 +195,21 @@ where
         }
     }
 
+    /// Drop the next `n` bytes of the stream; false if it ends first.
+    async fn discard(&mut self, mut n: usize) -> bool {
+        loop {
+            let take = n.min(self.buf.len());
+            self.buf.drain(..take);
+            n -= take;
+            if n == 0 {
+                return true;
+            }
+            if !self.read_more().await {
+                return false;
+            }
+        }
+    }
+
     async fn read_body(&mut self, n: usize) -> Option<Bytes> {
         while self.buf.len() < n {
             if !self.read_more().await {
@@ -189,7 +222,7 @@ where
     }
 
     async fn handle(&mut self, head: &RequestHead) -> std::io::Result<After> {
-        let unread_body = declares_body(head);
+        self.pending = pending_body(head);
         if let Some(credentials) = &self.ctx.credentials {
             match credentials.check(head) {
                 Verdict::Granted => {}
@@ -206,26 +239,26 @@ where
                 }
                 Verdict::Malformed { credentials } => {
                     stderr(&format!("malformed authorization info <{credentials}>\n"));
-                    return self.send_error(head, Reply::new(400), unread_body).await;
+                    return self.send_error(head, Reply::new(400), false).await;
                 }
             }
         }
         let uri = head.uri.as_str();
         if uri.starts_with("/RPC2") {
-            self.xmlrpc(head, unread_body).await
+            self.xmlrpc(head).await
         } else if uri.starts_with("/logtail") {
-            self.logtail(head, unread_body).await
+            self.logtail(head).await
         } else if uri.starts_with("/mainlogtail") {
-            self.mainlogtail(head, unread_body).await
+            self.mainlogtail(head).await
         } else {
-            self.web(head, unread_body).await
+            self.web(head).await
         }
     }
 
     /// `supervisor_xmlrpc_handler`: POST only, Content-Length required.
-    async fn xmlrpc(&mut self, head: &RequestHead, unread_body: bool) -> std::io::Result<After> {
+    async fn xmlrpc(&mut self, head: &RequestHead) -> std::io::Result<After> {
         if head.command != "POST" {
-            return self.send_error(head, Reply::new(400), unread_body).await;
+            return self.send_error(head, Reply::new(400), false).await;
         }
         let body = match self.collect_body(head).await {
             Ok(body) => body,
@@ -251,22 +284,26 @@ where
     /// Read the body announced by Content-Length, or answer the error that a missing or bad
     /// one earns (the `Err` holds the finished exchange).
     async fn collect_body(&mut self, head: &RequestHead) -> Result<Bytes, std::io::Result<After>> {
-        match body_length(head) {
-            BodyLength::Exact(n) => match self.read_body(n).await {
-                Some(body) => Ok(body),
-                None => Err(Ok(After::Drop)),
-            },
-            BodyLength::Missing => Err(self.send_error(head, Reply::new(411), true).await),
-            BodyLength::Invalid => Err(self.send_error(head, Reply::new(500), true).await),
-            BodyLength::Negative => Err(self.send_error(head, Reply::new(400), true).await),
-            BodyLength::TooLarge => Err(self.send_error(head, Reply::new(413), true).await),
-        }
+        let code = match body_length(head) {
+            BodyLength::Exact(n) => {
+                self.pending = Pending::Nothing;
+                return match self.read_body(n).await {
+                    Some(body) => Ok(body),
+                    None => Err(Ok(After::Drop)),
+                };
+            }
+            BodyLength::Missing => 411,
+            BodyLength::Invalid => 500,
+            BodyLength::Negative => 400,
+            BodyLength::TooLarge => 413,
+        };
+        Err(self.send_error(head, Reply::new(code), false).await)
     }
 
     /// `logtail_handler`: `/logtail/‹namespec›[/‹channel›]`.
-    async fn logtail(&mut self, head: &RequestHead, unread_body: bool) -> std::io::Result<After> {
+    async fn logtail(&mut self, head: &RequestHead) -> std::io::Result<After> {
         if head.command != "GET" {
-            return self.send_error(head, Reply::new(400), unread_body).await;
+            return self.send_error(head, Reply::new(400), false).await;
         }
         let mut path = head.path().to_string();
         if path.contains('%') {
@@ -275,7 +312,7 @@ where
         // supervisor fails to split a path without a second segment and answers 500; there is
         // no such log, so this answers 404.
         let Some((_, rest)) = path.trim_start_matches('/').split_once('/') else {
-            return self.send_error(head, Reply::new(404), unread_body).await;
+            return self.send_error(head, Reply::new(404), false).await;
         };
         let (name, channel) = rest.split_once('/').unwrap_or((rest, "stdout"));
         let logfile = match channel {
@@ -283,23 +320,19 @@ where
             _ => None,
         };
         match logfile {
-            Some(logfile) => self.tail(head, &logfile, true, unread_body).await,
-            None => self.send_error(head, Reply::new(404), unread_body).await,
+            Some(logfile) => self.tail(head, &logfile, true).await,
+            None => self.send_error(head, Reply::new(404), false).await,
         }
     }
 
     /// `mainlogtail_handler`.
-    async fn mainlogtail(
-        &mut self,
-        head: &RequestHead,
-        unread_body: bool,
-    ) -> std::io::Result<After> {
+    async fn mainlogtail(&mut self, head: &RequestHead) -> std::io::Result<After> {
         if head.command != "GET" {
-            return self.send_error(head, Reply::new(400), unread_body).await;
+            return self.send_error(head, Reply::new(400), false).await;
         }
         match self.ctx.backend.main_logfile() {
-            Some(logfile) => self.tail(head, &logfile, false, unread_body).await,
-            None => self.send_error(head, Reply::new(404), unread_body).await,
+            Some(logfile) => self.tail(head, &logfile, false).await,
+            None => self.send_error(head, Reply::new(404), false).await,
         }
     }
 
@@ -311,13 +344,12 @@ where
         head: &RequestHead,
         logfile: &str,
         accel_header: bool,
-        unread_body: bool,
     ) -> std::io::Result<After> {
         let Ok(meta) = std::fs::metadata(logfile) else {
-            return self.send_error(head, Reply::new(404), unread_body).await;
+            return self.send_error(head, Reply::new(404), false).await;
         };
         let Ok(mut tail) = Tail::open(logfile, logtail::HEAD) else {
-            return self.send_error(head, Reply::new(500), unread_body).await;
+            return self.send_error(head, Reply::new(500), false).await;
         };
         let mtime = std::os::unix::fs::MetadataExt::mtime(&meta);
         let mut reply = Reply::new(200);
@@ -330,10 +362,10 @@ where
             // Tells a reverse proxy such as nginx not to buffer the stream.
             reply.set("X-Accel-Buffering", "no");
         }
-        let framing = reply.finish(head.version.as_deref(), &head.connection());
-        let mut sent = reply.head_bytes(head.version.as_deref());
-        self.stream.write_all(&sent).await?;
-        let mut total = sent.len();
+        let framing = self.finish(head, &mut reply, false);
+        let head_bytes = reply.head_bytes(head.version.as_deref());
+        self.stream.write_all(&head_bytes).await?;
+        let mut total = head_bytes.len();
         loop {
             let event = tail.poll(logtail::MAX_READ);
             match event {
@@ -351,13 +383,11 @@ where
                 Err(_) => {
                     // The producer ran dry: medusa ends the body there.
                     if framing.chunked {
-                        sent = b"0\r\n\r\n".to_vec();
-                        self.stream.write_all(&sent).await?;
-                        total += sent.len();
+                        self.stream.write_all(b"0\r\n\r\n").await?;
+                        total += 5;
                     }
                     self.access_log(head, reply.code, total);
-                    let close = framing.close || unread_body;
-                    return Ok(if close { After::Close } else { After::KeepAlive });
+                    return Ok(if framing.close { After::Close } else { After::KeepAlive });
                 }
             }
         }
@@ -393,19 +423,15 @@ where
 
     /// The web UI (through the backend), then supervisor's fallbacks: `ok.html`, 400 for
     /// methods the static file handler refuses, 404.
-    async fn web(&mut self, head: &RequestHead, unread_body: bool) -> std::io::Result<After> {
+    async fn web(&mut self, head: &RequestHead) -> std::io::Result<After> {
         let path = match head.path().trim_start_matches('/') {
             "" => "index.html",
             p => p,
         };
         let is_view = matches!(head.command.as_str(), "GET" | "POST") && UI_VIEWS.contains(&path);
-        let mut unread_body = unread_body;
         let body = if is_view && head.command == "POST" {
             match self.collect_body(head).await {
-                Ok(body) => {
-                    unread_body = false;
-                    body
-                }
+                Ok(body) => body,
                 Err(after) => return after,
             }
         } else {
@@ -413,16 +439,16 @@ where
         };
         if let Some(page) = self.ctx.backend.web(&head.command, &head.uri, body) {
             let response = page.await;
-            return self.send_web(head, response, unread_body).await;
+            return self.send_web(head, response).await;
         }
         if is_view && path == "ok.html" {
             let mut reply = Reply::new(200);
             reply.set("Content-Type", "text/plain");
             reply.set("Content-Length", "2");
-            return self.send(head, reply, b"OK", unread_body).await;
+            return self.send(head, reply, b"OK", false).await;
         }
         let code = if matches!(head.command.as_str(), "GET" | "HEAD") { 404 } else { 400 };
-        self.send_error(head, Reply::new(code), unread_body).await
+        self.send_error(head, Reply::new(code), false).await
     }
 
     /// Write a page from the web hook: its status and headers after `Server` and `Date`, a
@@ -430,8 +456,7 @@ where
     async fn send_web(
         &mut self,
         head: &RequestHead,
-        response: hyper::Response<Body>,
-        force_close: bool,
+        response: http::Response<Body>,
     ) -> std::io::Result<After> {
         let (parts, mut body) = response.into_parts();
         let mut reply = Reply::new(parts.status.as_u16());
@@ -450,11 +475,7 @@ where
             reply.set("Content-Length", n.to_string());
         }
         let declared: Option<u64> = reply.get("Content-Length").and_then(|v| v.trim().parse().ok());
-        let mut framing = reply.finish(head.version.as_deref(), &head.connection());
-        if force_close {
-            framing.close = true;
-            reply.set("Connection", "close");
-        }
+        let framing = self.finish(head, &mut reply, false);
         let out = reply.head_bytes(head.version.as_deref());
         self.stream.write_all(&out).await?;
         let mut total = out.len();
@@ -493,8 +514,22 @@ where
         self.send(head, reply, &body, force_close).await
     }
 
-    /// Write a reply whose body is known. `force_close` closes the connection whatever the
-    /// request asked, and says so in a `Connection: close` header.
+    /// medusa's framing for `reply`, then ours on top: the connection also closes when the
+    /// caller says so or when a request body of unknown length was left unread. Where medusa
+    /// would write a `Connection` header it then says `close`; where it would write none, none
+    /// is added, so such replies stay byte-identical to medusa's.
+    fn finish(&self, head: &RequestHead, reply: &mut Reply, force_close: bool) -> Framing {
+        let mut framing = reply.finish(head.version.as_deref(), &head.connection());
+        if force_close || self.pending == Pending::Unframed {
+            framing.close = true;
+            if reply.get("Connection").is_some() {
+                reply.set("Connection", "close");
+            }
+        }
+        framing
+    }
+
+    /// Write a reply whose body is known; `force_close` closes the connection after it.
     async fn send(
         &mut self,
         head: &RequestHead,
@@ -502,11 +537,7 @@ where
         body: &[u8],
         force_close: bool,
     ) -> std::io::Result<After> {
-        let mut framing = reply.finish(head.version.as_deref(), &head.connection());
-        if force_close {
-            framing.close = true;
-            reply.set("Connection", "close");
-        }
+        let framing = self.finish(head, &mut reply, force_close);
         let mut out = reply.head_bytes(head.version.as_deref());
         out.extend_from_slice(body);
         self.stream.write_all(&out).await?;
@@ -544,17 +575,25 @@ where
     }
 }
 
-/// Whether the head announces a body (by any spelling of Content-Length or Transfer-Encoding).
-/// A body nobody reads would be parsed as the next request, so such connections are closed.
-fn declares_body(head: &RequestHead) -> bool {
-    head.headers.iter().any(|line| {
-        let Some((name, value)) = line.split_once(':') else { return false };
+/// What the head says about a body, by any spelling of Content-Length or Transfer-Encoding
+/// (medusa only sees `content-length: ` with one space, but the bytes are there either way).
+fn pending_body(head: &RequestHead) -> Pending {
+    let mut pending = Pending::Nothing;
+    for line in &head.headers {
+        let Some((name, value)) = line.split_once(':') else { continue };
         let name = name.trim();
         if name.eq_ignore_ascii_case("transfer-encoding") {
-            return true;
+            return Pending::Unframed;
         }
-        name.eq_ignore_ascii_case("content-length") && value.trim() != "0"
-    })
+        if name.eq_ignore_ascii_case("content-length") && pending == Pending::Nothing {
+            pending = match python_int(value).map(usize::try_from) {
+                Some(Ok(0)) => Pending::Nothing,
+                Some(Ok(n)) if n <= MAX_REQUEST_BODY => Pending::Skip(n),
+                _ => Pending::Unframed,
+            };
+        }
+    }
+    pending
 }
 
 fn body_length(head: &RequestHead) -> BodyLength {
@@ -626,10 +665,15 @@ mod tests {
     #[test]
     fn body_declarations() {
         let head = |h: &str| parse_head(format!("POST / HTTP/1.1\r\n{h}").as_bytes()).unwrap();
-        assert!(declares_body(&head("Content-Length:5")));
-        assert!(declares_body(&head("transfer-encoding: chunked")));
-        assert!(!declares_body(&head("Content-Length: 0")));
-        assert!(!declares_body(&head("Host: x")));
+        assert_eq!(pending_body(&head("Content-Length:5")), Pending::Skip(5));
+        assert_eq!(
+            pending_body(&head("Content-Length: 5\r\nTransfer-Encoding: chunked")),
+            Pending::Unframed
+        );
+        assert_eq!(pending_body(&head("Content-Length: 0")), Pending::Nothing);
+        assert_eq!(pending_body(&head("Content-Length: x")), Pending::Unframed);
+        assert_eq!(pending_body(&head("Content-Length: 99999999")), Pending::Unframed);
+        assert_eq!(pending_body(&head("Host: x")), Pending::Nothing);
         assert!(matches!(body_length(&head("Content-Length:5")), BodyLength::Missing));
         assert!(matches!(body_length(&head("Content-Length: ")), BodyLength::Missing));
         assert!(matches!(body_length(&head("Content-Length: x")), BodyLength::Invalid));

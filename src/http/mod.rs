@@ -5,8 +5,8 @@
 //! medusa's: header order and spelling (`WWW-Authenticate`), the request's version echoed in the
 //! status line (`HTTP/None` for a request line without one), `Connection: Keep-Alive` only for
 //! HTTP/1.0, no `Connection: close` header when a 1.x connection is closed, and connections
-//! dropped without an answer where medusa drops them. hyper's types are still the currency of
-//! the web UI hook ([`Backend::web`] returns a `hyper::Response<Body>`).
+//! dropped without an answer where medusa drops them. The `http` crate's types are the currency of
+//! the web UI hook ([`Backend::web`] returns an `http::Response<Body>`).
 //!
 //! - [`server`]: [`HttpServers`]: binding (the unix socket's temp-name, hard-link and
 //!   stale-socket dance), accept loops, shutdown, socket-file cleanup.

@@ -156,13 +156,13 @@ impl RequestHead {
 }
 
 fn strip_prefix_ignore_case<'a>(line: &'a str, name: &str, sep: &str) -> Option<&'a str> {
-    let n = name.len() + sep.len();
-    if line.len() < n || !line.is_char_boundary(n) {
-        return None;
-    }
-    let (head, rest) = line.split_at(n);
-    let matches = head[..name.len()].eq_ignore_ascii_case(name) && &head[name.len()..] == sep;
-    matches.then_some(rest)
+    // Compared as bytes: the line may hold multi-byte characters anywhere. When the ASCII
+    // separator matches, the byte after it starts a character, so slicing there is sound.
+    let (bytes, n) = (line.as_bytes(), name.len() + sep.len());
+    let matches = bytes.len() >= n
+        && bytes[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+        && &bytes[name.len()..n] == sep.as_bytes();
+    matches.then(|| line.get(n..)).flatten()
 }
 
 #[cfg(test)]
@@ -235,6 +235,58 @@ mod tests {
         assert_eq!(h.authorization(), None);
         let h = head("GET / HTTP/1.1\r\nAuthorization:  Basic x\r\nAuthorization: Bearer t");
         assert_eq!(h.authorization(), Some(("Bearer", "t")));
+        // Multi-byte characters where a name is expected are just other headers.
+        let h = head("GET / HTTP/1.1\r\nconnectio\u{e9}: x\r\n\u{e9}\r\nContent-Lengt\u{e9}: 1");
+        assert_eq!((h.connection(), h.header("content-length")), (String::new(), None));
+    }
+
+    #[test]
+    fn arbitrary_heads_never_panic() {
+        let pieces = [
+            "GET",
+            "POST",
+            " ",
+            "/",
+            "HTTP/1.1",
+            "\r\n",
+            "\n",
+            ": ",
+            ":",
+            "%",
+            "%4",
+            "%e9",
+            "%C3",
+            "é",
+            "€",
+            "𝄞",
+            "?",
+            ";",
+            "#",
+            "\t",
+            "Connection",
+            "Authorization",
+            "content-length",
+            "Basic",
+            "=",
+            "a",
+            "\u{fffd}",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            let mut raw = String::new();
+            for _ in 0..(seed % 24) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                raw.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(1);
+            if let Ok(h) = parse_head(raw.as_bytes()) {
+                let _ = (h.header("content-length"), h.connection(), h.authorization(), h.path());
+                let _ = unquote(h.path());
+            }
+            let _ = unquote(&raw);
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ pub(crate) fn reason(code: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Time-out",
         505 => "HTTP Version not supported",
-        other => hyper::StatusCode::from_u16(other)
+        other => http::StatusCode::from_u16(other)
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("Unknown"),

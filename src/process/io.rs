@@ -78,6 +78,20 @@ struct Output {
 }
 
 impl Output {
+    /// The final read at reap time. It calls read(2) on the non-blocking fd directly: tokio's
+    /// `try_read` answers WouldBlock without reading when the reactor has not yet seen the
+    /// pipe become readable, which is exactly the case right after a quick child exits.
+    fn drain_at_exit(&self, logger: &Logger) {
+        use std::os::fd::AsFd;
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match nix::unistd::read(self.pipe.as_fd(), &mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => self.record(&buf[..n], logger),
+            }
+        }
+    }
+
     /// Reads what is available now without waiting; false once the pipe is at EOF.
     fn drain_now(&self, logger: &Logger) -> bool {
         let mut buf = vec![0u8; READ_CHUNK];
@@ -170,7 +184,7 @@ impl ChildIo {
     /// the exit is.
     pub fn drain(&self, logger: &Logger) {
         for output in &self.outputs {
-            output.drain_now(logger);
+            output.drain_at_exit(logger);
         }
     }
 
