@@ -47,8 +47,9 @@ def wait_for(predicate, timeout=15.0, interval=0.02, what="condition"):
 
 
 class Daemon:
-    def __init__(self, kind, body, tmp, binary=None, loglevel="info"):
+    def __init__(self, kind, body, tmp, binary=None, loglevel="info", prefix=()):
         self.kind = kind
+        self.prefix = list(prefix)
         self.tmp = pathlib.Path(tmp)
         self.tmp.mkdir(parents=True, exist_ok=True)
         self.conf = self.tmp / "supervisord.conf"
@@ -58,8 +59,8 @@ class Daemon:
 
     def command(self):
         if self.kind == "python":
-            return [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", str(self.conf)]
-        return [str(self.binary), "-n", "-c", str(self.conf)]
+            return self.prefix + [sys.executable, "-m", "supervisor.supervisord", "-n", "-c", str(self.conf)]
+        return self.prefix + [str(self.binary), "-n", "-c", str(self.conf)]
 
     def start(self):
         self.log = open(self.tmp / "stdout.txt", "wb")

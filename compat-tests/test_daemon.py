@@ -130,6 +130,10 @@ def test_rpc_matches(pair, call):
 
 def test_system_methods_match(pair):
     same_rpc(pair, "system.listMethods")
+    for name in pair["python"].rpc().system.listMethods() + ["nosuch", "supervisor.nosuch"]:
+        same_rpc(pair, "system.methodHelp", name)
+        same_rpc(pair, "system.methodSignature", name)
+    same_rpc(pair, "system.methodHelp")
     out = both(pair, lambda d: d.rpc().system.multicall([
         {"methodName": "supervisor.getAPIVersion"},
         {"methodName": "supervisor.getProcessInfo", "params": ["nosuch"]},
@@ -357,3 +361,55 @@ def test_output_of_quick_exits_is_never_lost(binaries, tmp_path):
                 assert f"'blip{n:02d}' stdout output:\nline from {n:02d}\n" in d.mainlog(), kind
         finally:
             d.stop()
+
+
+ORPHANS = """
+[program:parent]
+command=/bin/sh -c '( sleep 0.3 & ); exec sleep 1000'
+startsecs=0
+"""
+
+
+def test_as_pid_1_orphans_are_reaped(binaries, tmp_path):
+    """In a container supervisord is PID 1: orphaned grandchildren become its children, and it
+    reaps them (`reaped unknown pid`) so no zombies pile up, as Python's does."""
+    import shutil
+    import subprocess
+    if shutil.which("unshare") is None or subprocess.run(
+            ["unshare", "--pid", "--fork", "true"], capture_output=True).returncode != 0:
+        pytest.skip("no pid namespaces here")
+    prefix = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    for kind in ("python", "ours"):
+        d = Daemon(kind, ORPHANS, tmp_path / kind, binary=binaries["supervisord"], prefix=prefix).start()
+        try:
+            assert d.rpc().supervisor.getPID() == 1
+            wait_for(lambda: "reaped unknown pid" in d.mainlog(), what=f"orphan reaped ({kind})")
+            line = [l for l in d.mainlog().splitlines() if "reaped unknown pid" in l][0]
+            assert line.endswith("(exit status 0)"), line
+        finally:
+            d.ctl("shutdown")
+            d.stop()
+
+
+def test_daemonizes_like_python(binaries, tmp_path):
+    """Without -n: the launcher exits 0 at once, the daemon's pid is in the pidfile and it
+    answers; after shutdown the pidfile and the socket file are gone. Same for both."""
+    import subprocess
+    import sys
+    for kind in ("python", "ours"):
+        d = Daemon(kind, RESTARTABLE, tmp_path / kind, binary=binaries["supervisord"])
+        cmd = [c for c in d.command() if c != "-n"]
+        launcher = subprocess.Popen(cmd, cwd=d.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _, err = launcher.communicate(timeout=30)
+        assert launcher.returncode == 0, (kind, err)
+        pidfile = d.tmp / "supervisord.pid"
+        wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), what=f"pidfile ({kind})")
+        pid = int(pidfile.read_text())
+        # A forked child, not the process we launched.
+        assert pid != launcher.pid and d.rpc().supervisor.getPID() == pid
+        d.wait_state("cat", "RUNNING")
+        assert "daemonizing the supervisord process" in d.mainlog()
+        rc, out, _ = d.ctl("shutdown")
+        assert (rc, out) == (0, "Shut down\n")
+        wait_for(lambda: not pidfile.exists() and not (d.tmp / "supervisor.sock").exists(),
+                 what=f"cleanup after shutdown ({kind})")

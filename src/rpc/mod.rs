@@ -3,6 +3,7 @@
 //! one response body through the actor. Knows nothing about HTTP.
 
 pub mod faults;
+mod method_docs;
 pub mod namespace;
 pub mod xmlrpc;
 

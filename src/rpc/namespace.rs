@@ -13,6 +13,7 @@ use crate::process::spawn::{SpawnErrorKind, get_execv_args};
 use crate::process::state::{ProcessState, SupervisorState};
 use crate::process::supervisor::{Supervisor, now};
 use crate::rpc::faults::{Fault, FaultCode};
+use crate::rpc::method_docs::METHOD_DOCS;
 use crate::rpc::xmlrpc::Value;
 
 pub type Answer = Result<Value, Fault>;
@@ -652,6 +653,18 @@ fn system(method: &str, params: &[Value]) -> Result<Reply, Fault> {
             arity(params, 0, 0)?;
             done(Value::Array(METHODS.iter().map(|m| Value::Str((*m).into())).collect()))
         }
+        "methodHelp" | "methodSignature" => {
+            arity(params, 1, 1)?;
+            let name = text(&params[0])?;
+            let unsupported = || Fault::bare(FaultCode::SignatureUnsupported);
+            let (_, help, signature) =
+                METHOD_DOCS.iter().find(|(m, _, _)| *m == name).ok_or_else(unsupported)?;
+            if method == "methodHelp" {
+                return done(Value::Str((*help).to_string()));
+            }
+            let signature = signature.ok_or_else(unsupported)?;
+            done(Value::Array(signature.iter().map(|t| Value::Str((*t).to_string())).collect()))
+        }
         // The multicall loop lives with the caller, which awaits each call in turn.
         _ => Err(Fault::bare(FaultCode::UnknownMethod)),
     }
@@ -922,5 +935,7 @@ mod tests {
         sorted.sort();
         assert_eq!(sorted, METHODS);
         assert_eq!(METHODS.len(), 41);
+        let documented: Vec<&str> = METHOD_DOCS.iter().map(|(m, _, _)| *m).collect();
+        assert_eq!(documented, METHODS);
     }
 }
