@@ -413,3 +413,80 @@ def test_daemonizes_like_python(binaries, tmp_path):
         assert (rc, out) == (0, "Shut down\n")
         wait_for(lambda: not pidfile.exists() and not (d.tmp / "supervisor.sock").exists(),
                  what=f"cleanup after shutdown ({kind})")
+
+
+AUTHED = """
+[inet_http_server]
+port=127.0.0.1:{port}
+username=chris
+password={{SHA}}40bd001563085fc35165329ea1ff5c5ecbdbbeef
+
+[program:cat]
+command=/bin/cat
+startsecs=0
+"""
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_basic_auth_over_tcp_matches(binaries, tmp_path):
+    """An inet server with a {SHA} password: supervisorctl with the right password works, with
+    a wrong one or none it is refused with the same words and exit status."""
+    daemons = {}
+    try:
+        for kind in ("python", "ours"):
+            port = _free_port()
+            d = Daemon(kind, AUTHED.replace("{port}", str(port)), tmp_path / kind, binary=binaries["supervisord"])
+            daemons[kind] = d.start()
+            d.url = f"http://127.0.0.1:{port}"
+        for args in (["-u", "chris", "-p", "123", "status"], ["-u", "chris", "-p", "wrong", "status"],
+                     ["status"], ["-u", "nobody", "-p", "123", "pid"]):
+            out = {}
+            for kind, d in daemons.items():
+                rc, stdout, _ = d.ctl("-s", d.url, *args)
+                out[kind] = (rc, normalize(stdout.replace(d.url, "<url>"), d))
+            assert out["ours"] == out["python"], args
+    finally:
+        for d in daemons.values():
+            d.stop()
+
+
+def test_sigusr2_reopens_the_main_log(binaries, tmp_path):
+    """logrotate moves the log away and sends SIGUSR2: the old file gets Python's two lines and a
+    new, empty file is started."""
+    for kind in ("python", "ours"):
+        d = Daemon(kind, RESTARTABLE, tmp_path / kind, binary=binaries["supervisord"]).start()
+        try:
+            log = d.tmp / "supervisord.log"
+            log.rename(d.tmp / "supervisord.log.1")
+            d.proc.send_signal(signal.SIGUSR2)
+            # Both lines go to the old file (the reopen comes after them); a new file appears.
+            moved = d.tmp / "supervisord.log.1"
+            wait_for(lambda: log.exists() and "supervisord logreopen" in moved.read_text(), what=f"reopen ({kind})")
+            assert "received SIGUSR2 indicating log reopen request" in moved.read_text(), kind
+            assert log.read_text() == "", kind
+        finally:
+            d.stop()
+
+
+def test_auto_logs_of_earlier_runs_are_cleaned_unless_nocleanup(binaries, tmp_path):
+    for kind in ("python", "ours"):
+        for nocleanup in (False, True):
+            tmp = tmp_path / f"{kind}-{nocleanup}"
+            tmp.mkdir()
+            stale = tmp / "old-stdout---supervisor-abcdefgh.log"
+            stale.write_text("stale")
+            other = tmp / "old-stdout---other-abcdefgh.log"
+            other.write_text("other identifier")
+            body = RESTARTABLE + ("\n[supervisord]\nnocleanup=true\n" if nocleanup else "")
+            d = Daemon(kind, body, tmp, binary=binaries["supervisord"]).start()
+            try:
+                assert stale.exists() == nocleanup, (kind, nocleanup)
+                assert other.exists()
+            finally:
+                d.stop()

@@ -73,3 +73,11 @@ def test_undecodable_config_matches_python(binaries, tmp_path, content):
     main.write_text("[supervisord]\n[include]\nfiles=bad.conf\n")
     py = same(binaries, ["-c", str(main)], tmp_path)
     assert py.returncode == 2
+
+
+def test_rlimit_that_cannot_be_raised_is_a_usage_error_like_python(binaries, tmp_path):
+    """minfds beyond what the kernel allows: supervisor's long explanation, exit 2."""
+    conf = tmp_path / "rlimit.conf"
+    conf.write_text(f"[supervisord]\nminfds=999999999\nlogfile={tmp_path}/x.log\npidfile={tmp_path}/x.pid\n")
+    py = same(binaries, ["-c", str(conf)], tmp_path)
+    assert py.returncode == 2 and "as per the \"minfds\" command-line argument" in py.stderr
