@@ -1,5 +1,6 @@
 //! Python text rules that supervisor's user-visible strings depend on: `repr()` of a str,
-//! `str.isspace()`, and `str.lower()`/`upper()` as of Python 3.11's Unicode 14.
+//! `str.isspace()`, `str.lower()`/`upper()` and decimal digits as of Python 3.11's Unicode 14, and
+//! `binascii.a2b_base64`'s lenient decoding.
 //!
 //! Supervisor builds many of its error messages with `%r`, so a faithful `repr` is what makes our
 //! messages byte-identical to Python's.
@@ -251,6 +252,79 @@ pub fn decode_utf8_file(bytes: &[u8]) -> Result<String, Utf8FileError> {
             chunk_start: input_start,
         });
     }
+}
+
+/// The code points of every Unicode (14.0, Python 3.11) decimal digit zero; each digit block is
+/// the ten code points starting there, so a digit's value is its distance from the block start.
+const DIGIT_ZEROS: &[u32] = &[
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
+    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
+    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a Unicode decimal digit (what Python's `\d` and `int()` accept), if `c` is one.
+pub fn decimal_value(c: char) -> Option<u8> {
+    let cp = c as u32;
+    let i = DIGIT_ZEROS.partition_point(|&zero| zero <= cp);
+    let zero = DIGIT_ZEROS[i.checked_sub(1)?];
+    u8::try_from(cp - zero).ok().filter(|d| *d < 10)
+}
+
+/// The value of a standard base64 alphabet byte.
+fn base64_value(b: u8) -> Option<u8> {
+    match b {
+        b'A'..=b'Z' => Some(b - b'A'),
+        b'a'..=b'z' => Some(b - b'a' + 26),
+        b'0'..=b'9' => Some(b - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// `binascii.a2b_base64` in its default, non-strict mode (what `base64.decodebytes` calls):
+/// bytes outside the alphabet are skipped, a complete pad sequence ends the data, and leftover
+/// bits are an error. `None` where Python raises `binascii.Error`.
+pub fn a2b_base64(data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len() / 4 * 3 + 3);
+    let mut quad_pos = 0;
+    let mut left = 0u8;
+    let mut pads = 0;
+    for &b in data {
+        if b == b'=' {
+            pads += 1;
+            if quad_pos >= 2 && quad_pos + pads >= 4 {
+                return Some(out);
+            }
+            continue;
+        }
+        let Some(v) = base64_value(b) else { continue };
+        pads = 0;
+        match quad_pos {
+            0 => {
+                left = v;
+                quad_pos = 1;
+            }
+            1 => {
+                out.push((left << 2) | (v >> 4));
+                left = v & 0x0f;
+                quad_pos = 2;
+            }
+            2 => {
+                out.push((left << 4) | (v >> 2));
+                left = v & 0x03;
+                quad_pos = 3;
+            }
+            _ => {
+                out.push((left << 6) | v);
+                quad_pos = 0;
+            }
+        }
+    }
+    (quad_pos == 0).then_some(out)
 }
 
 #[cfg(test)]

@@ -40,18 +40,7 @@ fn unhex(text: &str) -> Result<Vec<u8>, String> {
 
 fn level(v: &Value) -> Result<LogLevel, String> {
     let n = v.as_i64().ok_or("level must be a number")?;
-    [
-        LogLevel::Blather,
-        LogLevel::Trace,
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Warn,
-        LogLevel::Error,
-        LogLevel::Critical,
-    ]
-    .into_iter()
-    .find(|l| l.number() == n)
-    .ok_or_else(|| format!("no level {n}"))
+    LogLevel::from_number(n).ok_or_else(|| format!("no level {n}"))
 }
 
 fn str_field<'a>(r: &'a Value, key: &str) -> Result<&'a str, String> {

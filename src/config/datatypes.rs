@@ -109,25 +109,6 @@ fn int_literal_repr(s: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Python text rules the converters depend on.
 
-/// The code points with Unicode decimal value 0 in Python 3.11 (Unicode 14); every decimal digit
-/// belongs to a run of ten starting at one of these.
-const DECIMAL_ZEROS: [u32; 66] = [
-    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
-    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
-    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
-    0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650,
-    0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50,
-    0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0,
-];
-
-/// `unicodedata.decimal(c)`: the value of any Unicode decimal digit (`'٣'` is 3).
-fn decimal_value(c: char) -> Option<u8> {
-    let cp = c as u32;
-    let idx = DECIMAL_ZEROS.partition_point(|&z| z <= cp).checked_sub(1)?;
-    let offset = cp - DECIMAL_ZEROS[idx];
-    u8::try_from(offset).ok().filter(|&d| d < 10)
-}
-
 /// CPython's `Py_ISSPACE`: the only bytes `int()` skips once the text is ASCII.
 fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -188,7 +169,7 @@ fn parse_int(s: &str, base: u32) -> Result<PyInt, IntError> {
             buf.push(b);
         } else if c.is_whitespace() {
             buf.push(b' ');
-        } else if let Some(d) = decimal_value(c) {
+        } else if let Some(d) = crate::python::decimal_value(c) {
             buf.push(b'0' + d);
         } else {
             buf.push(b'?');
@@ -701,6 +682,21 @@ pub enum LogLevel {
 }
 
 impl LogLevel {
+    /// The level with this number (`3`, `5`, `10`, ... `50`), if there is one.
+    pub fn from_number(n: i64) -> Option<LogLevel> {
+        [
+            LogLevel::Blather,
+            LogLevel::Trace,
+            LogLevel::Debug,
+            LogLevel::Info,
+            LogLevel::Warn,
+            LogLevel::Error,
+            LogLevel::Critical,
+        ]
+        .into_iter()
+        .find(|l| l.number() == n)
+    }
+
     /// The severity number (`LevelsByName.*`).
     pub fn number(self) -> i64 {
         self as i64
@@ -1323,9 +1319,9 @@ mod tests {
         assert_eq!(crate::python::lower("\u{a7cb}A"), "\u{a7cb}a");
         assert_eq!(crate::python::upper("ßı"), "SSI");
         assert_eq!(crate::python::upper("\u{264}"), "\u{264}");
-        assert_eq!(decimal_value('٣'), Some(3));
-        assert_eq!(decimal_value('\u{1d7ff}'), Some(9));
-        assert_eq!(decimal_value('a'), None);
-        assert_eq!(decimal_value('\u{6fa}'), None);
+        assert_eq!(crate::python::decimal_value('٣'), Some(3));
+        assert_eq!(crate::python::decimal_value('\u{1d7ff}'), Some(9));
+        assert_eq!(crate::python::decimal_value('a'), None);
+        assert_eq!(crate::python::decimal_value('\u{6fa}'), None);
     }
 }

@@ -42,7 +42,8 @@ impl Credentials {
         if scheme != "basic" {
             return Verdict::Denied { unsupported: Some(scheme) };
         }
-        let decoded = a2b_base64(credentials.as_bytes()).and_then(|b| String::from_utf8(b).ok());
+        let decoded = crate::python::a2b_base64(credentials.as_bytes())
+            .and_then(|b| String::from_utf8(b).ok());
         let Some(decoded) = decoded else {
             return Verdict::Malformed { credentials: credentials.to_string() };
         };
@@ -78,63 +79,6 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Python's `binascii.a2b_base64` in its default (non-strict) mode, which `base64.decodebytes`
-/// uses: characters outside the alphabet are skipped, a pad sequence that completes a quantum
-/// ends the input, and a dangling partial quantum is an error.
-fn a2b_base64(input: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
-    let mut quad_pos = 0u8;
-    let mut left: u32 = 0;
-    let mut pads = 0u8;
-    for &c in input {
-        if c == b'=' {
-            if quad_pos >= 2 {
-                pads += 1;
-                if quad_pos + pads >= 4 {
-                    return Some(out);
-                }
-            }
-            continue;
-        }
-        let Some(v) = sextet(c) else { continue };
-        pads = 0;
-        match quad_pos {
-            0 => {
-                left = v;
-                quad_pos = 1;
-            }
-            1 => {
-                out.push(((left << 2) | (v >> 4)) as u8);
-                left = v & 0x0f;
-                quad_pos = 2;
-            }
-            2 => {
-                out.push(((left << 4) | (v >> 2)) as u8);
-                left = v & 0x03;
-                quad_pos = 3;
-            }
-            _ => {
-                out.push(((left << 6) | v) as u8);
-                left = 0;
-                quad_pos = 0;
-            }
-        }
-    }
-    (quad_pos == 0).then_some(out)
-}
-
-fn sextet(c: u8) -> Option<u32> {
-    let v = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    };
-    Some(u32::from(v))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,18 +94,18 @@ mod tests {
 
     #[test]
     fn lenient_base64_matches_binascii() {
-        assert_eq!(a2b_base64(b"dXNlcjp0ZXN0"), Some(b"user:test".to_vec()));
-        assert_eq!(a2b_base64(b"dXNl cjp0\nZXN0"), Some(b"user:test".to_vec()));
-        assert_eq!(a2b_base64(b"!!!!"), Some(vec![]));
-        assert_eq!(a2b_base64(b""), Some(vec![]));
-        assert_eq!(a2b_base64(b"abc"), None);
-        assert_eq!(a2b_base64(b"a"), None);
-        assert_eq!(a2b_base64(b"YQ=="), Some(b"a".to_vec()));
-        assert_eq!(a2b_base64(b"YQ==trailing"), Some(b"a".to_vec()));
-        assert_eq!(a2b_base64(b"YQ="), None);
-        assert_eq!(a2b_base64(b"YWI=YQ=="), Some(b"ab".to_vec()));
-        assert_eq!(a2b_base64(b"=YQ=="), Some(b"a".to_vec()));
-        assert_eq!(a2b_base64(b"Y=Q=="), Some(b"a".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"dXNlcjp0ZXN0"), Some(b"user:test".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"dXNl cjp0\nZXN0"), Some(b"user:test".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"!!!!"), Some(vec![]));
+        assert_eq!(crate::python::a2b_base64(b""), Some(vec![]));
+        assert_eq!(crate::python::a2b_base64(b"abc"), None);
+        assert_eq!(crate::python::a2b_base64(b"a"), None);
+        assert_eq!(crate::python::a2b_base64(b"YQ=="), Some(b"a".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"YQ==trailing"), Some(b"a".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"YQ="), None);
+        assert_eq!(crate::python::a2b_base64(b"YWI=YQ=="), Some(b"ab".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"=YQ=="), Some(b"a".to_vec()));
+        assert_eq!(crate::python::a2b_base64(b"Y=Q=="), Some(b"a".to_vec()));
     }
 
     #[test]

@@ -293,18 +293,7 @@ impl Logger {
 }
 
 fn level_from_number(n: i64) -> LogLevel {
-    [
-        LogLevel::Blather,
-        LogLevel::Trace,
-        LogLevel::Debug,
-        LogLevel::Info,
-        LogLevel::Warn,
-        LogLevel::Error,
-        LogLevel::Critical,
-    ]
-    .into_iter()
-    .find(|l| l.number() == n)
-    .unwrap_or(LogLevel::Info)
+    LogLevel::from_number(n).unwrap_or(LogLevel::Info)
 }
 
 /// `time.time()`: CPython turns the clock's nanoseconds into a float by one division, which

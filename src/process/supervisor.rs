@@ -2,10 +2,9 @@
 //! (adding and removing groups, transitioning every process in priority order, reaping, the
 //! ordered two-phase shutdown, signal handling). Owned by the actor and nothing else.
 
-use crate::config::datatypes::LogLevel;
 use crate::config::{Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
 use crate::logs::mainlog::Logger;
-use crate::process::fsm::{Effect, Process, ProcessOs, StateChange};
+use crate::process::fsm::{Effect, Process, ProcessOs};
 use crate::process::io::{ChildIo, LogTarget, create_auto_log};
 use crate::process::spawn::{self, ChildSpec, SpawnedChild, decode_wait_status, signame};
 use crate::process::state::{ProcessState, SupervisorState};
@@ -114,9 +113,6 @@ pub fn child_environment(
 /// Published log file paths: namespec -> [stdout, stderr].
 pub type LogfileMap = Arc<std::sync::Mutex<HashMap<String, [Option<String>; 2]>>>;
 
-/// What a state change is reported to: waiting RPC calls and, later, event listeners.
-pub type StateListener = Box<dyn FnMut(&str, &str, &StateChange) + Send>;
-
 pub struct Supervisor {
     pub options: Arc<ServerOptions>,
     pub logger: Logger,
@@ -130,12 +126,9 @@ pub struct Supervisor {
     stop_groups: Vec<String>,
     lastshutdownreport: f64,
     os: RealOs,
-    /// Bumped on every state change, so waiters know when to look again.
-    pub generation: u64,
     /// Each active process's log files by namespec, published for the `/logtail` routes,
     /// which answer without going through the actor.
     pub logfiles: LogfileMap,
-    pub on_state_change: Option<StateListener>,
 }
 
 impl Supervisor {
@@ -160,9 +153,7 @@ impl Supervisor {
             stop_groups: Vec::new(),
             lastshutdownreport: 0.0,
             os,
-            generation: 0,
             logfiles: LogfileMap::default(),
-            on_state_change: None,
         }
     }
 
@@ -272,7 +263,7 @@ impl Supervisor {
         if let Some(child) = self.os.spawned.take() {
             self.attach(group, index, child);
         }
-        self.apply(group, index, fx);
+        self.apply(fx);
         result
     }
 
@@ -294,17 +285,13 @@ impl Supervisor {
         self.pids.insert(pid, (self.groups[group].config.name.clone(), name));
     }
 
-    fn apply(&mut self, group: usize, index: usize, fx: Vec<Effect>) {
+    fn apply(&self, fx: Vec<Effect>) {
         for effect in fx {
             match effect {
                 Effect::Log(level, message) => self.logger.log(level, &message),
-                Effect::StateChange(change) => {
-                    self.generation += 1;
-                    if let Some(listener) = &mut self.on_state_change {
-                        let g = &self.groups[group];
-                        listener(&g.config.name, &g.processes[index].process.config.name, &change);
-                    }
-                }
+                // PROCESS_STATE_* events come with event listeners (issue 6); waiters re-check
+                // every process after each actor iteration, so nothing else needs the change.
+                Effect::StateChange(_) => {}
             }
         }
     }
@@ -459,9 +446,5 @@ impl Supervisor {
             Some(io) => io.clear_logs(),
             None => Ok(()),
         }
-    }
-
-    pub fn log(&self, level: LogLevel, message: &str) {
-        self.logger.log(level, message);
     }
 }

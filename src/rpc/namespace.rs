@@ -26,6 +26,11 @@ pub enum Reply {
     Wait(Pending),
 }
 
+/// A method that failed before deciding how to answer answers with its fault.
+fn flatten(r: Result<Reply, Fault>) -> Reply {
+    r.unwrap_or_else(|fault| Reply::Done(Err(fault)))
+}
+
 impl From<Answer> for Reply {
     fn from(answer: Answer) -> Reply {
         Reply::Done(answer)
@@ -360,10 +365,7 @@ pub fn call(sup: &mut Supervisor, method: &str, params: &[Value]) -> Reply {
     if !known || !METHODS.contains(&method) {
         return Reply::Done(Err(Fault::bare(FaultCode::UnknownMethod)));
     }
-    match dispatch(sup, method, params) {
-        Ok(reply) => reply,
-        Err(fault) => Reply::Done(Err(fault)),
-    }
+    flatten(dispatch(sup, method, params))
 }
 
 fn done(v: Value) -> Result<Reply, Fault> {
@@ -672,10 +674,7 @@ fn system(method: &str, params: &[Value]) -> Result<Reply, Fault> {
 
 /// `startProcess`.
 fn start_process(sup: &mut Supervisor, name: &str, wait: bool) -> Reply {
-    match start_process_inner(sup, name, wait) {
-        Ok(reply) => reply,
-        Err(f) => Reply::Done(Err(f)),
-    }
+    flatten(start_process_inner(sup, name, wait))
 }
 
 fn start_process_inner(sup: &mut Supervisor, name: &str, wait: bool) -> Result<Reply, Fault> {
@@ -747,10 +746,7 @@ fn priority_order(sup: &Supervisor, g: usize) -> Vec<(usize, usize)> {
 
 /// `stopProcess`.
 fn stop_process(sup: &mut Supervisor, name: &str, wait: bool) -> Reply {
-    match stop_process_inner(sup, name, wait) {
-        Ok(reply) => reply,
-        Err(f) => Reply::Done(Err(f)),
-    }
+    flatten(stop_process_inner(sup, name, wait))
 }
 
 fn stop_process_inner(sup: &mut Supervisor, name: &str, wait: bool) -> Result<Reply, Fault> {
@@ -798,10 +794,7 @@ fn signal_text(v: &Value) -> String {
 
 /// `signalProcess`.
 fn signal_process(sup: &mut Supervisor, name: &str, signal: &Value) -> Reply {
-    match signal_process_inner(sup, name, signal) {
-        Ok(reply) => reply,
-        Err(f) => Reply::Done(Err(f)),
-    }
+    flatten(signal_process_inner(sup, name, signal))
 }
 
 fn signal_process_inner(sup: &mut Supervisor, name: &str, signal: &Value) -> Result<Reply, Fault> {

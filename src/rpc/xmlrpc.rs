@@ -544,7 +544,7 @@ impl CallBuilder {
             }
             RequestTag::Base64 => {
                 let text = text.unwrap_or_default();
-                let Some(bytes) = pyconv::decode_base64(text.as_bytes()) else {
+                let Some(bytes) = crate::python::a2b_base64(text.as_bytes()) else {
                     return malformed("invalid base64");
                 };
                 match String::from_utf8(bytes) {
@@ -709,7 +709,7 @@ impl Handler for ReplyBuilder {
                 build_dict(pairs)?
             }
             "base64" => {
-                let decoded = data.is_ascii().then(|| pyconv::decode_base64(data.as_bytes()));
+                let decoded = data.is_ascii().then(|| crate::python::a2b_base64(data.as_bytes()));
                 match decoded.flatten() {
                     Some(bytes) => PyVal::Binary(bytes),
                     None => return malformed("invalid base64"),

@@ -466,13 +466,13 @@ fn python_float() {
 
 #[test]
 fn python_base64() {
-    assert_eq!(pyconv::decode_base64(b"aGVsbG8="), Some(b"hello".to_vec()));
-    assert_eq!(pyconv::decode_base64(b"aGVs*bG8"), None);
-    assert_eq!(pyconv::decode_base64(b"aGVs*bG8=rest"), Some(b"hello".to_vec()));
-    assert_eq!(pyconv::decode_base64(b"=ab="), None);
-    assert_eq!(pyconv::decode_base64(b"ab=c"), None);
-    assert_eq!(pyconv::decode_base64(b"ab=="), Some(vec![0x69]));
-    assert_eq!(pyconv::decode_base64(b""), Some(vec![]));
+    assert_eq!(crate::python::a2b_base64(b"aGVsbG8="), Some(b"hello".to_vec()));
+    assert_eq!(crate::python::a2b_base64(b"aGVs*bG8"), None);
+    assert_eq!(crate::python::a2b_base64(b"aGVs*bG8=rest"), Some(b"hello".to_vec()));
+    assert_eq!(crate::python::a2b_base64(b"=ab="), None);
+    assert_eq!(crate::python::a2b_base64(b"ab=c"), None);
+    assert_eq!(crate::python::a2b_base64(b"ab=="), Some(vec![0x69]));
+    assert_eq!(crate::python::a2b_base64(b""), Some(vec![]));
 }
 
 #[test]
