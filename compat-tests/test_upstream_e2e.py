@@ -16,12 +16,13 @@ UPSTREAM = pathlib.Path(supervisor.tests.__file__).parent / "test_end_to_end.py"
 EXCLUDED = ["test_issue_565", "test_issue_663", "test_issue_733"]
 
 
-def test_supervisors_own_end_to_end_tests_pass_with_our_daemon(binaries):
+def test_supervisors_own_end_to_end_tests_pass_with_our_daemon(binaries, tmp_path):
+    # Some upstream fixtures log to the default `supervisord.log` in the working directory.
     env = dict(os.environ, END_TO_END="1", SUPERVISOR_RS_SUPERVISORD=str(binaries["supervisord"]),
                PYTHONPATH=str(HERE))
     selection = " and ".join(f"not {name}" for name in EXCLUDED)
     r = subprocess.run([sys.executable, "-m", "pytest", "-p", "upstream_shim", "-p", "no:cacheprovider",
-                        "-q", str(UPSTREAM), "-k", selection], env=env, cwd=HERE,
+                        "-q", str(UPSTREAM), "-k", selection], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
     assert " passed" in r.stdout and "24 passed" in r.stdout, r.stdout[-2000:]
