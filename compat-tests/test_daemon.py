@@ -495,3 +495,26 @@ def test_auto_logs_of_earlier_runs_are_cleaned_unless_nocleanup(binaries, tmp_pa
                 assert other.exists()
             finally:
                 d.stop()
+
+
+BIG_VALUES = """
+[program:big]
+command=/bin/cat
+stdout_logfile_maxbytes=3GB
+autostart=false
+"""
+
+
+def test_int32_overflow_in_config_info_is_a_server_error_like_python(binaries, tmp_path):
+    """GOT-25: XML-RPC ints are 32-bit, so `getAllConfigInfo` with a 3 GB maxbytes cannot be
+    marshalled: Python answers HTTP 500 (supervisorctl avail fails); so do we, rather than send a
+    value a Python client would refuse."""
+    for kind in ("python", "ours"):
+        d = Daemon(kind, BIG_VALUES, tmp_path / kind, binary=binaries["supervisord"]).start()
+        try:
+            with pytest.raises(xmlrpc.client.ProtocolError) as e:
+                d.rpc().supervisor.getAllConfigInfo()
+            assert e.value.errcode == 500, kind
+            assert d.rpc().supervisor.getProcessInfo("big")["statename"] == "STOPPED"
+        finally:
+            d.stop()
