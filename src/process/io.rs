@@ -92,11 +92,11 @@ impl Output {
         }
     }
 
-    /// Reads what is available now without waiting; false once the pipe is at EOF.
-    fn drain_now(&self, logger: &Logger) -> bool {
-        let mut buf = vec![0u8; READ_CHUNK];
+    /// Reads what is available now without waiting, into the caller's buffer (the capture task
+    /// keeps one for the life of the pipe); false once the pipe is at EOF.
+    fn drain_now(&self, buf: &mut [u8], logger: &Logger) -> bool {
         loop {
-            match self.pipe.try_read(&mut buf) {
+            match self.pipe.try_read(buf) {
                 Ok(0) => return false,
                 Ok(n) => self.record(&buf[..n], logger),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
@@ -221,11 +221,12 @@ impl Drop for ChildIo {
 }
 
 async fn capture(output: Arc<Output>, logger: Logger) {
+    let mut buf = vec![0u8; READ_CHUNK];
     loop {
         if output.pipe.readable().await.is_err() {
             return;
         }
-        if !output.drain_now(&logger) {
+        if !output.drain_now(&mut buf, &logger) {
             return;
         }
     }

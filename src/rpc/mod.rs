@@ -7,6 +7,7 @@ mod method_docs;
 pub mod namespace;
 pub mod xmlrpc;
 
+use crate::config::datatypes::LogLevel;
 use crate::logs::mainlog::Logger;
 use crate::process::actor::{SupervisorHandle, Waiter};
 use faults::{Fault, FaultCode};
@@ -98,7 +99,11 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
             return Outcome::BadRequest;
         }
     };
-    logger.trace(&format!("XML-RPC method called: {}()", call.method));
+    // The RPC path is hot and TRACE is usually off: build these lines only when they are kept.
+    let tracing = logger.enabled(LogLevel::Trace);
+    if tracing {
+        logger.trace(&format!("XML-RPC method called: {}()", call.method));
+    }
     let method = call.method.clone();
     let answer = if method == "system.multicall" {
         multicall(handle, call.params).await
@@ -108,7 +113,9 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
     match answer {
         Ok(value) => match xmlrpc::method_response(&value) {
             Ok(xml) => {
-                logger.trace(&format!("XML-RPC method {method}() returned successfully"));
+                if tracing {
+                    logger.trace(&format!("XML-RPC method {method}() returned successfully"));
+                }
                 Outcome::Xml(xml)
             }
             Err(e) => {
@@ -120,11 +127,13 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
             }
         },
         Err(fault) => {
-            logger.trace(&format!(
-                "XML-RPC method {method}() returned fault: [{}] {}",
-                fault.code.code(),
-                fault.text
-            ));
+            if tracing {
+                logger.trace(&format!(
+                    "XML-RPC method {method}() returned fault: [{}] {}",
+                    fault.code.code(),
+                    fault.text
+                ));
+            }
             Outcome::Xml(xmlrpc::fault_response(fault.code.code(), &fault.text))
         }
     }
