@@ -46,6 +46,41 @@ def wait_for(predicate, timeout=15.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
+def follow(args, cwd=None):
+    """Starts a streaming supervisorctl (`tail -f`, `maintail -f`) and returns it with a
+    `next_line(timeout)` reader that gives up at a deadline instead of blocking forever."""
+    import queue
+    import threading
+    p = subprocess.Popen([sys.executable, "-m", "supervisor.supervisorctl", *args], stdout=subprocess.PIPE,
+                         text=True, cwd=cwd)
+    lines = queue.Queue()
+
+    def pump():
+        for line in p.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+
+    def next_line(timeout=15.0):
+        try:
+            line = lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError(f"no output from {args} within {timeout}s")
+        if line is None:
+            raise AssertionError(f"{args} exited with {p.wait()}")
+        return line
+
+    def wait_line(predicate, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            line = next_line(max(0.01, deadline - time.monotonic()))
+            if predicate(line):
+                return line
+
+    p.next_line, p.wait_line = next_line, wait_line
+    return p
+
+
 class Daemon:
     def __init__(self, kind, body, tmp, binary=None, loglevel="info", prefix=()):
         self.kind = kind

@@ -7,7 +7,7 @@ import xmlrpc.client
 
 import pytest
 
-from harness import Daemon, normalize, normalize_value, wait_for
+from harness import Daemon, follow, normalize, normalize_value, wait_for
 
 PROGRAMS = """
 [program:sleeper]
@@ -184,7 +184,9 @@ def test_main_log_lines_match(pair):
     ["tail", "quick"], ["tail", "quick", "stderr"], ["tail", "-3", "quick"], ["tail", "-0", "quick"],
     ["tail", "nosuch"], ["tail", "quick", "bogus"], ["tail", "-x", "quick"], ["tail"],
     ["tail", "manual"], ["clear", "nosuch"], ["clear", "quick"], ["avail"], ["help"], ["help", "start"],
-    ["help", "nosuch"], ["bogus"], ["start"], ["stop"], ["signal", "HUP"],
+    ["help", "nosuch"], ["bogus"], ["start"], ["stop"], ["signal", "HUP"], ["maintail", "-x"],
+    ["maintail", "a", "b"], ["maintail", "foo"], ["fg"], ["fg", "a", "b"], ["fg", "nosuch"],
+    ["fg", "manual"], ["fg", "grp:*"],
 ], ids=lambda a: " ".join(a))
 def test_more_commands_match(pair, args):
     same_ctl(pair, *args)
@@ -203,18 +205,44 @@ def test_pid_commands(pair):
 
 def test_tail_follow_streams(pair):
     """`tail -f` reads /logtail: both daemons send the header, then the log as it grows."""
-    import subprocess
-    import sys
     for d in pair.values():
-        p = subprocess.Popen([sys.executable, "-m", "supervisor.supervisorctl", "-c", str(d.conf),
-                              "tail", "-f", "quick"], stdout=subprocess.PIPE, text=True)
+        p = follow(["-c", str(d.conf), "tail", "-f", "quick"])
         try:
-            first = p.stdout.readline()
-            assert first == "==> Press Ctrl-C to exit <==\n", (d.kind, first)
-            assert wait_for(lambda: p.stdout.readline().strip() == "out", what="streamed output")
+            assert p.next_line() == "==> Press Ctrl-C to exit <==\n", d.kind
+            p.wait_line(lambda line: line.strip() == "out")
         finally:
             p.kill()
             p.wait()
+
+
+@pytest.mark.parametrize("args, size", [(["maintail"], 1600), (["maintail", "-200"], 200)])
+def test_maintail_prints_the_end_of_the_main_log(pair, args, size):
+    """The log's contents differ in their pids and times, so each daemon is checked against its
+    own main log file: the last `size` bytes, then the newline supervisorctl adds."""
+    for d in pair.values():
+        rc, out, _ = d.ctl(*args)
+        log = (d.tmp / "supervisord.log").read_bytes().decode(errors="replace")
+        assert rc == 0 and out.endswith("\n"), d.kind
+        assert len(out) - 1 == size and out[:-1] in log, (d.kind, out)
+    # `-0` asks for readLog(0, 0): the whole log.
+    for d in pair.values():
+        rc, out, _ = d.ctl("maintail", "-0")
+        log = (d.tmp / "supervisord.log").read_bytes().decode(errors="replace")
+        assert rc == 0 and log.startswith(out[:-1]) and len(out) > 1600, d.kind
+
+
+def test_maintail_follow_streams(pair):
+    """`maintail -f` reads /mainlogtail: the header, the end of the log, then new lines."""
+    for d in pair.values():
+        p = follow(["-c", str(d.conf), "maintail", "-f"])
+        try:
+            assert p.next_line() == "==> Press Ctrl-C to exit <==\n", d.kind
+            assert d.ctl("start", "manual")[0] == 0
+            p.wait_line(lambda line: "spawned: 'manual'" in line)
+        finally:
+            p.kill()
+            p.wait()
+            d.ctl("stop", "manual")
 
 
 RESTARTABLE = """
@@ -505,16 +533,53 @@ autostart=false
 """
 
 
-def test_int32_overflow_in_config_info_is_a_server_error_like_python(binaries, tmp_path):
-    """GOT-25: XML-RPC ints are 32-bit, so `getAllConfigInfo` with a 3 GB maxbytes cannot be
-    marshalled: Python answers HTTP 500 (supervisorctl avail fails); so do we, rather than send a
-    value a Python client would refuse."""
-    for kind in ("python", "ours"):
-        d = Daemon(kind, BIG_VALUES, tmp_path / kind, binary=binaries["supervisord"]).start()
-        try:
-            with pytest.raises(xmlrpc.client.ProtocolError) as e:
-                d.rpc().supervisor.getAllConfigInfo()
-            assert e.value.errcode == 500, kind
+def test_int32_overflow_in_config_info_is_answered_where_python_fails(binaries, tmp_path):
+    """GOT-25, a deliberate difference (README): XML-RPC ints are 32-bit, so Python cannot
+    marshal `getAllConfigInfo` with a 3 GB maxbytes and answers HTTP 500 (`supervisorctl avail`
+    fails). We write the true value, which xmlrpc.client reads, so `avail` works."""
+    daemons = {k: Daemon(k, BIG_VALUES, tmp_path / k, binary=binaries["supervisord"]).start()
+               for k in ("python", "ours")}
+    try:
+        with pytest.raises(xmlrpc.client.ProtocolError) as e:
+            daemons["python"].rpc().supervisor.getAllConfigInfo()
+        assert e.value.errcode == 500
+        info = daemons["ours"].rpc().supervisor.getAllConfigInfo()
+        assert info[0]["stdout_logfile_maxbytes"] == 3 * 1024 ** 3
+        rc, out, _ = daemons["ours"].ctl("avail")
+        assert (rc, out.split()) == (0, ["big", "in", "use", "manual", "999:999"])
+        for d in daemons.values():
             assert d.rpc().supervisor.getProcessInfo("big")["statename"] == "STOPPED"
-        finally:
+    finally:
+        for d in daemons.values():
             d.stop()
+
+
+FLOOD = """
+[program:flood]
+command=/usr/bin/yes 0123456789abcdef
+startsecs=0
+stdout_logfile_maxbytes=1MB
+stdout_logfile_backups=1
+
+[program:cat]
+command=/bin/cat
+startsecs=0
+"""
+
+
+def test_a_flooding_child_does_not_stall_the_daemon(binaries, tmp_path):
+    """A child writing as fast as it can: every API call and ctl command still answers, the log
+    keeps rotating, and the flooder stops on request."""
+    d = Daemon("ours", FLOOD, tmp_path, binary=binaries["supervisord"]).start()
+    try:
+        d.wait_state("flood", "RUNNING")
+        wait_for(lambda: any(p.name.endswith(".log.1") for p in tmp_path.iterdir()), what="a rotation")
+        for _ in range(20):
+            assert d.rpc().supervisor.getState()["statename"] == "RUNNING"
+            assert d.rpc().supervisor.sendProcessStdin("cat", "x\n") is True
+        rc, out, _ = d.ctl("tail", "-32", "flood")
+        assert rc == 0 and "0123456789abcdef" in out
+        assert d.ctl("stop", "flood")[:2] == (0, "flood: stopped\n")
+        assert d.state_of("cat") == "RUNNING"
+    finally:
+        d.stop()

@@ -135,13 +135,14 @@ pub enum RequestError {
     NoMethodName,
 }
 
-/// Why a reply cannot be written. Python's marshaller refuses ints outside the signed 32-bit
-/// range (OverflowError, so the daemon answers HTTP 500) and None (supervisor never enables
-/// `allow_none`).
+/// Why a reply cannot be written: None (supervisor never enables `allow_none`).
+///
+/// Python's marshaller also refuses ints outside the signed 32-bit range (OverflowError, so
+/// supervisord answers HTTP 500, GOT-25: a 3 GB `stdout_logfile_maxbytes` breaks `avail`). We
+/// write such an int as it is instead: `xmlrpc.client` reads `<int>` with Python's unbounded
+/// `int()`, so Python clients get the true value where supervisord fails (README).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EncodeError {
-    #[error("int exceeds XML-RPC limits: {0}")]
-    IntOverflow(i64),
     #[error("cannot marshal None unless allow_none is enabled")]
     Nil,
 }
@@ -837,8 +838,8 @@ fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-/// Whether `Marshaller` runs with `allow_none=False` and its int range check (replies), or is
-/// asked to write whatever it is given (our own requests, see [`method_call`]).
+/// Whether `Marshaller` runs with `allow_none=False` (replies), or is asked to write whatever
+/// it is given (our own requests, see [`method_call`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Strictness {
     Python,
@@ -849,9 +850,6 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
     let strict = strictness == Strictness::Python;
     match value {
         Value::Int(i) => {
-            if strict && i32::try_from(*i).is_err() {
-                return Err(EncodeError::IntOverflow(*i));
-            }
             // Writing into a String cannot fail.
             let _ = writeln!(out, "<value><int>{i}</int></value>");
         }
