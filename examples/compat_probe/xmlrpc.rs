@@ -60,7 +60,6 @@ fn answer(request: &Json) -> Result<Json, Json> {
             let value = from_json(request.get("value").unwrap_or(&Json::Null))?;
             match xmlrpc::method_response(&value) {
                 Ok(body) => json!({"ok": body}),
-                Err(EncodeError::IntOverflow(_)) => json!({"refused": "int_overflow"}),
                 Err(EncodeError::Nil) => json!({"refused": "nil"}),
             }
         }
