@@ -128,6 +128,7 @@ fn to_json(value: &Value) -> Json {
             .map(|(name, v)| json!([name, to_json(v)]))
             .collect::<Vec<_>>()}),
         Value::Nil => json!({"nil": null}),
+        Value::Marshalled(xml) => json!({"marshalled": xml}),
     }
 }
 

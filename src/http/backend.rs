@@ -32,7 +32,7 @@ pub fn empty_body() -> Body {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RpcOutcome {
     /// A complete `<methodResponse>` document (a fault is a response too): HTTP 200, `text/xml`.
-    Xml(String),
+    Xml(Bytes),
     /// The body could not be unmarshalled or named no method: HTTP 400.
     BadRequest,
     /// The call failed unexpectedly (supervisor's "raised an unexpected exception"): HTTP 500.
@@ -70,4 +70,11 @@ pub trait Backend: Send + Sync + 'static {
     /// Write a line through supervisord's logger (access log at TRACE, or ERROR when the line
     /// contains "error", as supervisor's `LogWrapper` sniffs it).
     fn log(&self, level: LogLevel, message: &str);
+
+    /// Whether a line at `level` would be written; lets the access log skip building lines
+    /// that would be thrown away (one per request, usually at TRACE).
+    fn log_enabled(&self, level: LogLevel) -> bool {
+        let _ = level;
+        true
+    }
 }

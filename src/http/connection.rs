@@ -270,7 +270,7 @@ where
                 let mut reply = Reply::new(200);
                 reply.set("Content-Type", "text/xml");
                 reply.set("Content-Length", xml.len().to_string());
-                self.send(head, reply, xml.as_bytes(), false).await
+                self.send(head, reply, &xml, false).await
             }
             crate::http::RpcOutcome::BadRequest => {
                 self.send_error(head, Reply::new(400), false).await
@@ -538,23 +538,47 @@ where
         force_close: bool,
     ) -> std::io::Result<After> {
         let framing = self.finish(head, &mut reply, force_close);
-        let mut out = reply.head_bytes(head.version.as_deref());
-        out.extend_from_slice(body);
-        self.stream.write_all(&out).await?;
-        self.access_log(head, reply.code, out.len());
+        let head_bytes = reply.head_bytes(head.version.as_deref());
+        self.write_head_and_body(&head_bytes, body).await?;
+        self.access_log(head, reply.code, head_bytes.len() + body.len());
         Ok(if framing.close { After::Close } else { After::KeepAlive })
+    }
+
+    /// Both in one `writev` when the socket takes them, so a large reply is not copied behind
+    /// its head first.
+    async fn write_head_and_body(&mut self, head: &[u8], body: &[u8]) -> std::io::Result<()> {
+        let slices = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+        let written = self.stream.write_vectored(&slices).await?;
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        if written < head.len() {
+            self.stream.write_all(&head[written..]).await?;
+            self.stream.write_all(body).await
+        } else {
+            self.stream.write_all(&body[written - head.len()..]).await
+        }
     }
 
     /// medusa's access log line, through supervisor's `LogWrapper` (ERROR if it says "error").
     fn access_log(&self, head: &RequestHead, code: u16, bytes: usize) {
+        // The sniffed word can only come from the request line: the peer (an address, or
+        // `localhost:0`), date, code and size hold no letters that spell it, and the separators
+        // break any word across parts. So the level is known before the line is built, and
+        // usually nothing is built at all.
+        // ASCII case-insensitively is Python's `lower()` here: no other character lowercases
+        // to one of these letters.
+        let sniffed = head.line.as_bytes().windows(5).any(|w| w.eq_ignore_ascii_case(b"error"));
+        let level = if sniffed { LogLevel::Error } else { LogLevel::Trace };
+        if !self.ctx.backend.log_enabled(level) {
+            return;
+        }
         let line = format!(
             "{} - - [{}] \"{}\" {code} {bytes}",
             self.peer,
             log_date(Timestamp::now()),
             head.line
         );
-        let level =
-            if line.to_lowercase().contains("error") { LogLevel::Error } else { LogLevel::Trace };
         self.ctx.backend.log(level, &line);
     }
 

@@ -22,7 +22,7 @@ impl Reply {
             code,
             headers: vec![
                 ("Server".to_string(), SERVER.to_string()),
-                ("Date".to_string(), http_date(Timestamp::now())),
+                ("Date".to_string(), current_http_date()),
             ],
         }
     }
@@ -178,6 +178,23 @@ pub(crate) fn error_reply(mut reply: Reply) -> (Reply, Vec<u8>) {
 /// `http_date.build_http_date`: RFC 1123 in GMT.
 pub(crate) fn http_date(t: Timestamp) -> String {
     t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// [`http_date`] of now. Every reply carries one and it only changes once a second, so the
+/// text is kept per thread with the second it is for.
+fn current_http_date() -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = Timestamp::now();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != now.as_second() {
+            *last = (now.as_second(), http_date(now));
+        }
+        last.1.clone()
+    })
 }
 
 /// The date in medusa's access log: GMT wall time followed by the local *standard* offset

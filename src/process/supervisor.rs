@@ -129,6 +129,10 @@ pub struct Supervisor {
     /// Each active process's log files by namespec, published for the `/logtail` routes,
     /// which answer without going through the actor.
     pub logfiles: LogfileMap,
+    /// Bumped by the actor after anything that may have changed the table (every write job
+    /// and every loop iteration); equal generations mean an unchanged table, which lets a
+    /// reply computed from it be reused.
+    pub generation: u64,
 }
 
 impl Supervisor {
@@ -154,6 +158,7 @@ impl Supervisor {
             lastshutdownreport: 0.0,
             os,
             logfiles: LogfileMap::default(),
+            generation: 0,
         }
     }
 

@@ -10,15 +10,17 @@ pub mod xmlrpc;
 use crate::config::datatypes::LogLevel;
 use crate::logs::mainlog::Logger;
 use crate::process::actor::{SupervisorHandle, Waiter};
+use bytes::Bytes;
 use faults::{Fault, FaultCode};
 use namespace::{Answer, Reply};
+use std::sync::{Arc, Mutex};
 use xmlrpc::Value;
 
 /// What a request comes to, for the HTTP layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// 200 with this XML body (a fault is a normal reply too).
-    Xml(String),
+    Xml(Bytes),
     /// 400: the body is not a method call supervisor can read.
     BadRequest,
     /// 500: the answer cannot be marshalled (an int beyond 32 bits, GOT-25).
@@ -27,6 +29,10 @@ pub enum Outcome {
 
 /// Runs one call inside the actor and waits for its answer, however long a `wait=True` takes.
 async fn call_one(handle: &SupervisorHandle, method: String, params: Vec<Value>) -> Answer {
+    if namespace::is_read_only(&method) {
+        let answer = handle.read(move |sup| namespace::call_read(sup, &method, &params)).await;
+        return answer.unwrap_or_else(|| Err(Fault::bare(FaultCode::ShutdownState)));
+    }
     let answer = handle
         .run_waiting(move |sup, tx| match namespace::call(sup, &method, &params) {
             Reply::Done(answer) => {
@@ -85,8 +91,48 @@ async fn multicall(handle: &SupervisorHandle, params: Vec<Value>) -> Answer {
     Ok(Value::Array(results))
 }
 
+/// The last `getAllProcessInfo` reply body, with the table generation and the second it was
+/// built for. Every field of that reply is a function of the table and of the current second
+/// (`now`, uptimes), so while both are unchanged the same bytes are the right answer: a
+/// dashboard polling many times a second costs one build per second, not one per request.
+#[derive(Default)]
+pub struct ReplyCache {
+    all_process_info: Mutex<Option<(u64, i64, Bytes)>>,
+}
+
+impl ReplyCache {
+    /// The reply for the table as `sup` has it now: the cached body or a freshly built one.
+    fn all_process_info(&self, sup: &crate::process::supervisor::Supervisor) -> Outcome {
+        let key = (sup.generation, namespace::now_second());
+        if let Ok(entry) = self.all_process_info.lock()
+            && let Some((generation, second, body)) = entry.as_ref()
+            && (*generation, *second) == key
+        {
+            return Outcome::Xml(body.clone());
+        }
+        let body = match namespace::call_read(sup, ALL_PROCESS_INFO, &[]) {
+            Ok(value) => match xmlrpc::method_response(&value) {
+                Ok(xml) => Bytes::from(xml),
+                Err(_) => return Outcome::ServerError,
+            },
+            Err(fault) => Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)),
+        };
+        if let Ok(mut entry) = self.all_process_info.lock() {
+            *entry = Some((key.0, key.1, body.clone()));
+        }
+        Outcome::Xml(body)
+    }
+}
+
+const ALL_PROCESS_INFO: &str = "supervisor.getAllProcessInfo";
+
 /// One `POST /RPC2` body in, one response out.
-pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Logger) -> Outcome {
+pub async fn handle_request(
+    handle: &SupervisorHandle,
+    cache: &Arc<ReplyCache>,
+    body: &[u8],
+    logger: &Logger,
+) -> Outcome {
     let call = match xmlrpc::parse_method_call(body) {
         Ok(call) => call,
         Err(e) => {
@@ -103,6 +149,14 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
     let tracing = logger.enabled(LogLevel::Trace);
     if tracing {
         logger.trace(&format!("XML-RPC method called: {}()", call.method));
+    } else if call.method == ALL_PROCESS_INFO && call.params.is_empty() {
+        // Traced calls take the general path, which knows whether it answered with a fault.
+        let cache = Arc::clone(cache);
+        let outcome = handle.read(move |sup| cache.all_process_info(sup)).await;
+        return outcome.unwrap_or_else(|| {
+            let fault = Fault::bare(FaultCode::ShutdownState);
+            Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
+        });
     }
     let method = call.method.clone();
     let answer = if method == "system.multicall" {
@@ -116,7 +170,7 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
                 if tracing {
                     logger.trace(&format!("XML-RPC method {method}() returned successfully"));
                 }
-                Outcome::Xml(xml)
+                Outcome::Xml(Bytes::from(xml))
             }
             Err(e) => {
                 logger.critical(&format!(
@@ -134,7 +188,7 @@ pub async fn handle_request(handle: &SupervisorHandle, body: &[u8], logger: &Log
                     fault.text
                 ));
             }
-            Outcome::Xml(xmlrpc::fault_response(fault.code.code(), &fault.text))
+            Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::process::state::{ProcessState, SupervisorState};
 use crate::process::supervisor::{Supervisor, now};
 use crate::rpc::faults::{Fault, FaultCode};
 use crate::rpc::method_docs::METHOD_DOCS;
-use crate::rpc::xmlrpc::Value;
+use crate::rpc::xmlrpc::{StructWriter, Value, begin_array, end_array, push_int};
+use crate::{int_member, str_member};
 
 pub type Answer = Result<Value, Fault>;
 
@@ -120,7 +121,7 @@ fn truthy(v: &Value) -> bool {
         Value::Array(a) => !a.is_empty(),
         Value::Struct(s) => !s.is_empty(),
         Value::Base64(b) => !b.is_empty(),
-        Value::DateTime(_) => true,
+        Value::DateTime(_) | Value::Marshalled(_) => true,
         Value::Nil => false,
     }
 }
@@ -185,18 +186,34 @@ fn state_struct(sup: &Supervisor) -> Value {
 }
 
 /// `xmlrpc.capped_int`: XML-RPC ints are 32-bit.
+/// The `now` every time field of a reply carries: the current second, as supervisor's
+/// `capped_int(time.time())`.
+pub fn now_second() -> i64 {
+    capped_int(now())
+}
+
 fn capped_int(value: f64) -> i64 {
     (value as i64).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
 
-/// Python's `str(datetime.timedelta(seconds=n))` for whole seconds.
-fn timedelta(seconds: i64) -> String {
+/// Python's `str(datetime.timedelta(seconds=n))` for whole non-negative seconds, appended.
+fn push_timedelta(out: &mut String, seconds: i64) {
     let (days, rest) = (seconds / 86400, seconds % 86400);
-    let clock = format!("{}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60);
     match days {
-        0 => clock,
-        1 => format!("1 day, {clock}"),
-        d => format!("{d} days, {clock}"),
+        0 => {}
+        1 => out.push_str("1 day, "),
+        d => {
+            push_int(out, d);
+            out.push_str(" days, ");
+        }
+    }
+    push_int(out, rest / 3600);
+    for part in [rest % 3600 / 60, rest % 60] {
+        out.push(':');
+        if part < 10 {
+            out.push('0');
+        }
+        push_int(out, part);
     }
 }
 
@@ -215,45 +232,55 @@ fn local_stop_time(t: i64) -> String {
     format!("{month} {:02} {hour12:02}:{:02} {ampm}", dt.day(), dt.minute())
 }
 
-/// `getProcessInfo` for one process.
-fn process_info(sup: &Supervisor, g: usize, p: usize) -> Value {
+/// `getProcessInfo` for one process, written straight into `out` (see [`StructWriter`]).
+fn process_info_into(out: &mut String, sup: &Supervisor, g: usize, p: usize, now: i64) {
     let group = &sup.groups[g];
     let slot = &group.processes[p];
     let proc = &slot.process;
-    let (start, stop, now) =
-        (capped_int(proc.laststart), capped_int(proc.laststop), capped_int(now()));
-    let spawnerr = proc.spawnerr.clone().unwrap_or_default();
+    let (start, stop) = (capped_int(proc.laststart), capped_int(proc.laststop));
+    let spawnerr = proc.spawnerr.as_deref().unwrap_or_default();
     let description = match proc.state {
-        ProcessState::Running => {
-            format!("pid {}, uptime {}", proc.pid, timedelta((now - start).max(0)))
-        }
+        // The common case, written in place below.
+        ProcessState::Running => String::new(),
         ProcessState::Fatal | ProcessState::Backoff if spawnerr.is_empty() => {
             format!("unknown error (try \"tail {}\")", proc.config.name)
         }
-        ProcessState::Fatal | ProcessState::Backoff => spawnerr.clone(),
+        ProcessState::Fatal | ProcessState::Backoff => spawnerr.to_string(),
         ProcessState::Stopped | ProcessState::Exited if start != 0 => local_stop_time(stop),
         ProcessState::Stopped | ProcessState::Exited => "Not started".to_string(),
         _ => String::new(),
     };
-    let stdout = slot.stdout.path.clone().unwrap_or_default();
-    let stderr = slot.stderr.path.clone().unwrap_or_default();
-    Value::Struct(vec![
-        ("name".into(), Value::Str(proc.config.name.clone())),
-        ("group".into(), Value::Str(group.config.name.clone())),
-        ("start".into(), Value::Int(start)),
-        ("stop".into(), Value::Int(stop)),
-        ("now".into(), Value::Int(now)),
-        ("state".into(), Value::Int(proc.state.code())),
-        ("statename".into(), Value::Str(proc.state.name().into())),
-        ("spawnerr".into(), Value::Str(spawnerr)),
-        ("exitstatus".into(), Value::Int(proc.exitstatus.unwrap_or(0))),
-        ("logfile".into(), Value::Str(stdout.clone())),
-        ("stdout_logfile".into(), Value::Str(stdout)),
-        ("stderr_logfile".into(), Value::Str(stderr)),
-        ("pid".into(), Value::Int(i64::from(proc.pid))),
-        ("description".into(), Value::Str(description)),
-    ])
+    let stdout = slot.stdout.path.as_deref().unwrap_or_default();
+    let stderr = slot.stderr.path.as_deref().unwrap_or_default();
+    let mut s = StructWriter::begin(out);
+    s.str(str_member!("name"), &proc.config.name);
+    s.str(str_member!("group"), &group.config.name);
+    s.int(int_member!("start"), start);
+    s.int(int_member!("stop"), stop);
+    s.int(int_member!("now"), now);
+    s.int(int_member!("state"), proc.state.code());
+    s.str(str_member!("statename"), proc.state.name());
+    s.str(str_member!("spawnerr"), spawnerr);
+    s.int(int_member!("exitstatus"), proc.exitstatus.unwrap_or(0));
+    s.str(str_member!("logfile"), stdout);
+    s.str(str_member!("stdout_logfile"), stdout);
+    s.str(str_member!("stderr_logfile"), stderr);
+    s.int(int_member!("pid"), i64::from(proc.pid));
+    if proc.state == ProcessState::Running {
+        s.str_with(str_member!("description"), |out| {
+            out.push_str("pid ");
+            push_int(out, i64::from(proc.pid));
+            out.push_str(", uptime ");
+            push_timedelta(out, (now - start).max(0));
+        });
+    } else {
+        s.str(str_member!("description"), &description);
+    }
+    s.end();
 }
+
+/// A generous guess at one process's marshalled info, so the buffer rarely grows.
+const PROCESS_INFO_BYTES: usize = 1024;
 
 /// `_getAllProcesses`: (group, process) indexes in priority order, or by name when `lexical`.
 fn all_processes(sup: &Supervisor, lexical: bool) -> Vec<(usize, usize)> {
@@ -372,49 +399,173 @@ fn done(v: Value) -> Result<Reply, Fault> {
     Ok(Reply::Done(Ok(v)))
 }
 
+/// The methods that only look at the table ([`READ_METHODS`]): answered from a shared borrow,
+/// so the actor can run them without a loop iteration after them.
+fn dispatch_read(sup: &Supervisor, m: &str, params: &[Value]) -> Option<Answer> {
+    if !READ_METHODS.contains(&m) {
+        return None;
+    }
+    let answer = (|| -> Answer {
+        match m {
+            "getAPIVersion" | "getVersion" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(Value::Str(API_VERSION.into()))
+            }
+            "getSupervisorVersion" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(Value::Str(crate::SUPERVISOR_VERSION.into()))
+            }
+            "getIdentification" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(Value::Str(sup.options.identifier.clone()))
+            }
+            "getState" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(state_struct(sup))
+            }
+            "getPID" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(Value::Int(i64::from(std::process::id())))
+            }
+            "readLog" | "readMainLog" => {
+                arity(params, 2, 2)?;
+                check_mood(sup)?;
+                let (offset, length) = (int(&params[0])?, int(&params[1])?);
+                let logfile = sup.options.logfile.clone();
+                if !std::path::Path::new(&logfile).exists() {
+                    return Err(Fault::with(FaultCode::NoFile, logfile));
+                }
+                Ok(Value::Str(decode_for_rpc(
+                    &read_file(&logfile, offset, length).map_err(read_fault)?,
+                )))
+            }
+            "getProcessInfo" => {
+                arity(params, 1, 1)?;
+                check_mood(sup)?;
+                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+                let mut out = String::with_capacity(PROCESS_INFO_BYTES);
+                process_info_into(&mut out, sup, g, p, now_second());
+                Ok(Value::Marshalled(out))
+            }
+            "getAllProcessInfo" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                let all = all_processes(sup, true);
+                let now = now_second();
+                let mut out = String::with_capacity(64 + all.len() * PROCESS_INFO_BYTES);
+                begin_array(&mut out);
+                for (g, p) in all {
+                    process_info_into(&mut out, sup, g, p, now);
+                }
+                end_array(&mut out);
+                Ok(Value::Marshalled(out))
+            }
+            "getAllConfigInfo" => {
+                arity(params, 0, 0)?;
+                check_mood(sup)?;
+                Ok(all_config_info(sup))
+            }
+            "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
+                arity(params, 3, 3)?;
+                check_mood(sup)?;
+                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+                let (offset, length) = (int(&params[1])?, int(&params[2])?);
+                let slot = &sup.groups[g].processes[p];
+                let path =
+                    if m == "readProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
+                let Some(path) = path.clone().filter(|p| std::path::Path::new(p).exists()) else {
+                    return Err(match path {
+                        Some(p) => Fault::with(FaultCode::NoFile, p),
+                        None => Fault::bare(FaultCode::NoFile),
+                    });
+                };
+                Ok(Value::Str(decode_for_rpc(
+                    &read_file(&path, offset, length).map_err(read_fault)?,
+                )))
+            }
+            "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
+                arity(params, 3, 3)?;
+                check_mood(sup)?;
+                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+                let (offset, length) = (int(&params[1])?, int(&params[2])?);
+                let slot = &sup.groups[g].processes[p];
+                let path =
+                    if m == "tailProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
+                let (data, offset, overflow) =
+                    match path.as_deref().filter(|p| std::path::Path::new(p).exists()) {
+                        Some(path) => tail_file(path, offset, length),
+                        None => (Vec::new(), 0, false),
+                    };
+                Ok(Value::Array(vec![
+                    Value::Str(decode_for_rpc(&data)),
+                    Value::Int(offset),
+                    Value::Bool(overflow),
+                ]))
+            }
+            _ => Err(Fault::bare(FaultCode::UnknownMethod)),
+        }
+    })();
+    Some(answer)
+}
+
+/// The `supervisor.*` methods [`dispatch_read`] answers (names without the namespace).
+const READ_METHODS: &[&str] = &[
+    "getAPIVersion",
+    "getVersion",
+    "getSupervisorVersion",
+    "getIdentification",
+    "getState",
+    "getPID",
+    "readLog",
+    "readMainLog",
+    "getProcessInfo",
+    "getAllProcessInfo",
+    "getAllConfigInfo",
+    "readProcessStdoutLog",
+    "readProcessLog",
+    "readProcessStderrLog",
+    "tailProcessStdoutLog",
+    "tailProcessLog",
+    "tailProcessStderrLog",
+];
+
+/// Whether [`call_read`] answers `method`: it only looks at the table, so it may run from a
+/// shared borrow with no loop iteration after it.
+pub fn is_read_only(method: &str) -> bool {
+    match method.split_once('.') {
+        Some(("supervisor", m)) => READ_METHODS.contains(&m),
+        Some(("system", m)) => m != "multicall" && METHODS.contains(&method),
+        _ => false,
+    }
+}
+
+/// [`call`] for a method that [`is_read_only`]: the same answer, from a shared borrow.
+pub fn call_read(sup: &Supervisor, method: &str, params: &[Value]) -> Answer {
+    let m = method.split_once('.').map_or(method, |(_, m)| m);
+    if method.starts_with("system.") {
+        return match system(m, params) {
+            Ok(Reply::Done(answer)) => answer,
+            Ok(Reply::Wait(_)) => Err(Fault::bare(FaultCode::UnknownMethod)),
+            Err(fault) => Err(fault),
+        };
+    }
+    dispatch_read(sup, m, params).unwrap_or_else(|| Err(Fault::bare(FaultCode::UnknownMethod)))
+}
+
 fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Reply, Fault> {
     let m = method.split_once('.').map_or(method, |(_, m)| m);
     if method.starts_with("system.") {
         return system(m, params);
     }
+    if let Some(answer) = dispatch_read(sup, m, params) {
+        return Ok(Reply::Done(answer));
+    }
     match m {
-        "getAPIVersion" | "getVersion" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(Value::Str(API_VERSION.into()))
-        }
-        "getSupervisorVersion" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(Value::Str(crate::SUPERVISOR_VERSION.into()))
-        }
-        "getIdentification" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(Value::Str(sup.options.identifier.clone()))
-        }
-        "getState" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(state_struct(sup))
-        }
-        "getPID" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(Value::Int(i64::from(std::process::id())))
-        }
-        "readLog" | "readMainLog" => {
-            arity(params, 2, 2)?;
-            check_mood(sup)?;
-            let (offset, length) = (int(&params[0])?, int(&params[1])?);
-            let logfile = sup.options.logfile.clone();
-            if !std::path::Path::new(&logfile).exists() {
-                return Err(Fault::with(FaultCode::NoFile, logfile));
-            }
-            done(Value::Str(decode_for_rpc(
-                &read_file(&logfile, offset, length).map_err(read_fault)?,
-            )))
-        }
         "clearLog" => {
             arity(params, 0, 0)?;
             check_mood(sup)?;
@@ -458,26 +609,6 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
                 return Err(Fault::with(FaultCode::StillRunning, name));
             }
             done(Value::Bool(true))
-        }
-        "getProcessInfo" => {
-            arity(params, 1, 1)?;
-            check_mood(sup)?;
-            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-            done(process_info(sup, g, p))
-        }
-        "getAllProcessInfo" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            let all = all_processes(sup, true)
-                .into_iter()
-                .map(|(g, p)| process_info(sup, g, p))
-                .collect();
-            done(Value::Array(all))
-        }
-        "getAllConfigInfo" => {
-            arity(params, 0, 0)?;
-            check_mood(sup)?;
-            done(all_config_info(sup))
         }
         "startProcess" => {
             arity(params, 1, 2)?;
@@ -534,41 +665,6 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
             // Python signals everything first and only then refuses during a shutdown (GOT-27).
             check_mood(sup)?;
             Ok(reply)
-        }
-        "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
-            arity(params, 3, 3)?;
-            check_mood(sup)?;
-            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-            let (offset, length) = (int(&params[1])?, int(&params[2])?);
-            let slot = &sup.groups[g].processes[p];
-            let path =
-                if m == "readProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-            let Some(path) = path.clone().filter(|p| std::path::Path::new(p).exists()) else {
-                return Err(match path {
-                    Some(p) => Fault::with(FaultCode::NoFile, p),
-                    None => Fault::bare(FaultCode::NoFile),
-                });
-            };
-            done(Value::Str(decode_for_rpc(&read_file(&path, offset, length).map_err(read_fault)?)))
-        }
-        "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
-            arity(params, 3, 3)?;
-            check_mood(sup)?;
-            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-            let (offset, length) = (int(&params[1])?, int(&params[2])?);
-            let slot = &sup.groups[g].processes[p];
-            let path =
-                if m == "tailProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-            let (data, offset, overflow) =
-                match path.as_deref().filter(|p| std::path::Path::new(p).exists()) {
-                    Some(path) => tail_file(path, offset, length),
-                    None => (Vec::new(), 0, false),
-                };
-            done(Value::Array(vec![
-                Value::Str(decode_for_rpc(&data)),
-                Value::Int(offset),
-                Value::Bool(overflow),
-            ]))
         }
         "clearProcessLogs" | "clearProcessLog" => {
             arity(params, 1, 1)?;
@@ -909,6 +1005,11 @@ mod tests {
 
     #[test]
     fn uptime_reads_like_python_timedelta() {
+        let timedelta = |seconds| {
+            let mut out = String::new();
+            push_timedelta(&mut out, seconds);
+            out
+        };
         assert_eq!(timedelta(5), "0:00:05");
         assert_eq!(timedelta(3723), "1:02:03");
         assert_eq!(timedelta(86400 + 7384), "1 day, 2:03:04");

@@ -40,6 +40,10 @@ pub enum Value {
     Array(Vec<Value>),
     Struct(Vec<(String, Value)>),
     Nil,
+    /// An already-marshalled `<value>` element, written out as it is: hot replies
+    /// (`getAllProcessInfo`) are built straight into XML with a [`StructWriter`] rather than as
+    /// a tree of small allocations. Parsing never produces it.
+    Marshalled(String),
 }
 
 impl Value {
@@ -828,14 +832,151 @@ const XML_HEADER: &str = "<?xml version='1.0'?>\n";
 /// `xmlrpc.client.escape`: only `&`, `<` and `>`; control characters and CR go out raw, as
 /// Python writes them.
 fn escape_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
+    // Replies are mostly names and paths with nothing to escape: one copy when there is nothing
+    // to replace, else copy the runs between the three special bytes.
+    if !needs_escaping(text.as_bytes()) {
+        out.push_str(text);
+        return;
+    }
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            _ => continue,
+        };
+        // The special bytes are ASCII, so `start..at` lies on char boundaries.
+        out.push_str(&text[start..at]);
+        out.push_str(entity);
+        start = at + 1;
+    }
+    out.push_str(&text[start..]);
+}
+
+/// Whether `bytes` holds `&`, `<` or `>`, eight bytes at a time (the classic "has a zero byte"
+/// test on the word XORed with each special byte repeated).
+fn needs_escaping(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_byte = |word: u64, byte: u8| {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS != 0
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_ne_bytes(word);
+        if has_byte(word, b'&') || has_byte(word, b'<') || has_byte(word, b'>') {
+            return true;
         }
     }
+    chunks.remainder().iter().any(|b| matches!(b, b'&' | b'<' | b'>'))
+}
+
+/// Appends an integer in decimal; `write!` through `fmt` costs several times more on the reply
+/// path, where structs are mostly ints.
+pub(crate) fn push_int(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    // SAFETY: the bytes appended are ASCII digits, so the String stays UTF-8.
+    unsafe { out.as_mut_vec() }.extend_from_slice(&digits[at..]);
+}
+
+/// An int member's opening tags, through `<value><int>`; made by [`int_member!`](crate::int_member).
+#[derive(Clone, Copy)]
+pub struct IntMember(pub &'static str);
+
+/// A string member's opening tags, through `<value><string>`; made by
+/// [`str_member!`](crate::str_member).
+#[derive(Clone, Copy)]
+pub struct StrMember(pub &'static str);
+
+/// The opening of an int member named by a literal, assembled at compile time (the name must
+/// need no escaping).
+#[macro_export]
+macro_rules! int_member {
+    ($name:literal) => {
+        $crate::rpc::xmlrpc::IntMember(concat!("<member>\n<name>", $name, "</name>\n<value><int>"))
+    };
+}
+
+/// The opening of a string member named by a literal, assembled at compile time.
+#[macro_export]
+macro_rules! str_member {
+    ($name:literal) => {
+        $crate::rpc::xmlrpc::StrMember(concat!(
+            "<member>\n<name>",
+            $name,
+            "</name>\n<value><string>"
+        ))
+    };
+}
+
+/// Writes one `<struct>` as Python's `Marshaller.dump_struct` does, straight into a buffer: the
+/// same bytes as [`Value::Struct`] with the same members, without building the tree. Each
+/// member is three appends (opening, value, closing), the openings made at compile time: a
+/// `getAllProcessInfo` of 100 processes writes 1,400 members.
+pub struct StructWriter<'a> {
+    out: &'a mut String,
+}
+
+impl<'a> StructWriter<'a> {
+    #[inline]
+    pub fn begin(out: &'a mut String) -> Self {
+        out.push_str("<value><struct>\n");
+        StructWriter { out }
+    }
+
+    #[inline]
+    pub fn int(&mut self, member: IntMember, value: i64) {
+        self.out.push_str(member.0);
+        push_int(self.out, value);
+        self.out.push_str("</int></value>\n</member>\n");
+    }
+
+    #[inline]
+    pub fn str(&mut self, member: StrMember, value: &str) {
+        self.out.push_str(member.0);
+        escape_into(self.out, value);
+        self.out.push_str("</string></value>\n</member>\n");
+    }
+
+    /// A string member whose text `write` appends itself; it must need no escaping (digits
+    /// and words of our own), which saves building it first.
+    #[inline]
+    pub fn str_with(&mut self, member: StrMember, write: impl FnOnce(&mut String)) {
+        self.out.push_str(member.0);
+        write(self.out);
+        self.out.push_str("</string></value>\n</member>\n");
+    }
+
+    #[inline]
+    pub fn end(self) {
+        self.out.push_str("</struct></value>\n");
+    }
+}
+
+/// Writes the opening of an `<array>`; [`end_array`] closes it.
+pub fn begin_array(out: &mut String) {
+    out.push_str("<value><array><data>\n");
+}
+
+pub fn end_array(out: &mut String) {
+    out.push_str("</data></array></value>\n");
 }
 
 /// Whether `Marshaller` runs with `allow_none=False` (replies), or is asked to write whatever
@@ -850,8 +991,9 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
     let strict = strictness == Strictness::Python;
     match value {
         Value::Int(i) => {
-            // Writing into a String cannot fail.
-            let _ = writeln!(out, "<value><int>{i}</int></value>");
+            out.push_str("<value><int>");
+            push_int(out, *i);
+            out.push_str("</int></value>\n");
         }
         Value::Bool(b) => {
             out.push_str(if *b {
@@ -904,6 +1046,7 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
             }
             out.push_str("</struct></value>\n");
         }
+        Value::Marshalled(xml) => out.push_str(xml),
         Value::Nil => {
             if strict {
                 return Err(EncodeError::Nil);
@@ -918,7 +1061,8 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
 /// The body of a successful reply, byte-identical to supervisor's `xmlrpc_marshal(value)`, that
 /// is `xmlrpc.client.dumps((value,), methodresponse=True)`.
 pub fn method_response(value: &Value) -> Result<String, EncodeError> {
-    let mut out = String::with_capacity(256);
+    let marshalled = if let Value::Marshalled(xml) = value { xml.len() } else { 0 };
+    let mut out = String::with_capacity(256 + marshalled);
     out.push_str(XML_HEADER);
     out.push_str("<methodResponse>\n<params>\n<param>\n");
     dump(&mut out, value, Strictness::Python)?;

@@ -44,7 +44,7 @@ impl Backend for Fake {
         Box::pin(async move {
             if text.contains("slow") {
                 release.notified().await;
-                return RpcOutcome::Xml(format!("<slow>{}</slow>", text.len()));
+                return RpcOutcome::Xml(format!("<slow>{}</slow>", text.len()).into());
             }
             if text.contains("bad") {
                 return RpcOutcome::BadRequest;
@@ -53,9 +53,9 @@ impl Backend for Fake {
                 return RpcOutcome::ServerError;
             }
             if text.contains("getAPIVersion") {
-                return RpcOutcome::Xml(API_VERSION_XML.to_string());
+                return RpcOutcome::Xml(API_VERSION_XML.into());
             }
-            RpcOutcome::Xml(format!("<echo>{}</echo>", text.len()))
+            RpcOutcome::Xml(format!("<echo>{}</echo>", text.len()).into())
         })
     }
 

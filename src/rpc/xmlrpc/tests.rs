@@ -492,3 +492,39 @@ fn python_strptime() {
         assert_eq!(pyconv::parse_iso8601(bad), None, "{bad:?}");
     }
 }
+
+#[test]
+fn struct_writer_writes_what_the_value_tree_would() {
+    let tree = Value::Array(vec![Value::Struct(vec![
+        ("name".into(), Value::Str("a<b>&c".into())),
+        ("pid".into(), Value::Int(-42)),
+        ("now".into(), Value::Int(i64::from(i32::MAX))),
+        ("empty".into(), Value::Str(String::new())),
+    ])]);
+    let mut xml = String::new();
+    begin_array(&mut xml);
+    let mut s = StructWriter::begin(&mut xml);
+    s.str(crate::str_member!("name"), "a<b>&c");
+    s.int(crate::int_member!("pid"), -42);
+    s.int(crate::int_member!("now"), i64::from(i32::MAX));
+    s.str(crate::str_member!("empty"), "");
+    s.end();
+    end_array(&mut xml);
+    assert_eq!(method_response(&Value::Marshalled(xml)), method_response(&tree));
+}
+
+#[test]
+fn the_word_at_a_time_escape_test_finds_every_special_byte() {
+    for len in 0..20 {
+        for at in 0..len {
+            for special in [b'&', b'<', b'>'] {
+                let mut text = vec![b'a'; len];
+                text[at] = special;
+                assert!(needs_escaping(&text), "{len} {at}");
+            }
+        }
+        assert!(!needs_escaping(&vec![b'a'; len]));
+        // Bytes next to the specials, and high bytes, are not specials.
+        assert!(!needs_escaping(&b"%';=?\x80\xff\xa6\xbc%';=?".repeat(len)));
+    }
+}
