@@ -270,7 +270,7 @@ pub fn run(realize: impl Fn() -> Result<ServerOptions, ConfigError>) -> Result<(
         let environ = Environ::from_process().vars;
         let mut supervisor = Supervisor::new(Arc::clone(&options), logger.clone(), environ);
         for group in &options.file.groups {
-            supervisor.add_process_group(Arc::new(group.clone()));
+            supervisor.add_process_group(Arc::clone(group));
         }
         let servers = open_http_servers(&options, &logger)?;
         if !options.nodaemon && first {

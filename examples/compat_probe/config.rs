@@ -43,7 +43,7 @@ fn process(p: &ProcessConfig) -> Value {
 
 fn group(g: &ProcessGroupConfig) -> Value {
     let mut d = json!({"name": g.name, "priority": g.priority, "kind": "program",
-                       "processes": g.processes.iter().map(process).collect::<Vec<_>>()});
+                       "processes": g.processes.iter().map(|p| process(p)).collect::<Vec<_>>()});
     match &g.kind {
         GroupKind::Program => {}
         GroupKind::EventListenerPool(pool) => {
@@ -113,7 +113,7 @@ fn dump(o: &ServerOptions) -> Value {
         "servers": o.file.servers.iter().map(server).collect::<Vec<_>>(),
         "rpcinterfaces": o.file.rpcinterfaces.iter().map(|r| json!({
             "name": r.name, "factory": r.factory, "extras": pairs(&r.extras)})).collect::<Vec<_>>(),
-        "groups": o.file.groups.iter().map(group).collect::<Vec<_>>(),
+        "groups": o.file.groups.iter().map(|g| group(g)).collect::<Vec<_>>(),
         "warnings": o.file.warnings,
         "infos": o.file.infos,
     })

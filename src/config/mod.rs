@@ -68,7 +68,7 @@ pub struct ConfigFile {
     pub supervisord: SupervisordSection,
     pub rpcinterfaces: Vec<RpcInterfaceConfig>,
     /// Sorted by priority, then name.
-    pub groups: Vec<ProcessGroupConfig>,
+    pub groups: Vec<std::sync::Arc<ProcessGroupConfig>>,
     pub servers: Vec<HttpServerConfig>,
     /// Logged at WARN once the main log exists.
     pub warnings: Vec<String>,
@@ -179,10 +179,18 @@ pub fn read_config(
         for proc in &mut group.processes {
             let mut env = supervisord.environment.clone();
             process::update_environment(&mut env, &proc.environment);
-            proc.environment = env;
+            // Each config has just been made and is not shared yet, so this never copies.
+            std::sync::Arc::make_mut(proc).environment = env;
         }
     }
     let servers = server::http_servers(&r)?;
     *environ_expansions = r.environ;
-    Ok(ConfigFile { supervisord, rpcinterfaces, groups, servers, warnings: r.warnings, infos })
+    Ok(ConfigFile {
+        supervisord,
+        rpcinterfaces,
+        groups: groups.into_iter().map(std::sync::Arc::new).collect(),
+        servers,
+        warnings: r.warnings,
+        infos,
+    })
 }

@@ -113,7 +113,7 @@ pub struct ProcessGroupConfig {
     pub name: String,
     pub priority: i64,
     pub kind: GroupKind,
-    pub processes: Vec<ProcessConfig>,
+    pub processes: Vec<std::sync::Arc<ProcessConfig>>,
 }
 
 /// Every event type a listener may subscribe to, abstract ones included (`events.EventTypes`).
@@ -194,7 +194,7 @@ pub(crate) fn process_groups(
             name: group_name,
             priority,
             kind: GroupKind::Program,
-            processes,
+            processes: processes.into_iter().map(std::sync::Arc::new).collect(),
         });
     }
 
@@ -209,7 +209,7 @@ pub(crate) fn process_groups(
             name: program_name,
             priority,
             kind: GroupKind::Program,
-            processes,
+            processes: processes.into_iter().map(std::sync::Arc::new).collect(),
         });
     }
 
@@ -255,7 +255,7 @@ pub(crate) fn process_groups(
             name: pool_name,
             priority,
             kind: GroupKind::EventListenerPool(PoolConfig { buffer_size, events, result_handler }),
-            processes,
+            processes: processes.into_iter().map(std::sync::Arc::new).collect(),
         });
     }
 
@@ -304,7 +304,7 @@ pub(crate) fn process_groups(
             name: program_name,
             priority,
             kind: GroupKind::FastCgi(socket),
-            processes,
+            processes: processes.into_iter().map(std::sync::Arc::new).collect(),
         });
     }
 

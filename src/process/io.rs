@@ -16,6 +16,27 @@ use tokio::sync::mpsc;
 /// supervisor reads child output in chunks of this size (`options.readfd`).
 const READ_CHUNK: usize = 2 << 16;
 
+thread_local! {
+    /// The one read buffer for every pipe. Captures and the final drain run on the daemon's
+    /// single runtime thread and never hold it across an await, so a thousand idle programs
+    /// cost no buffers at all, and a busy one reuses this without zeroing it again.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the thread's read buffer (allocated on first use), or with a fresh one in the
+/// unlikely case it is already borrowed.
+fn with_read_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
+    READ_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.is_empty() {
+                buf.resize(READ_CHUNK, 0);
+            }
+            f(&mut buf)
+        }
+        Err(_) => f(&mut vec![0u8; READ_CHUNK]),
+    })
+}
+
 /// The log files of one output channel of one running process.
 struct Channel {
     name: String,
@@ -83,26 +104,28 @@ impl Output {
     /// pipe become readable, which is exactly the case right after a quick child exits.
     fn drain_at_exit(&self, logger: &Logger) {
         use std::os::fd::AsFd;
-        let mut buf = vec![0u8; READ_CHUNK];
-        loop {
-            match nix::unistd::read(self.pipe.as_fd(), &mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => self.record(&buf[..n], logger),
+        with_read_buffer(|buf| {
+            loop {
+                match nix::unistd::read(self.pipe.as_fd(), &mut *buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => self.record(&buf[..n], logger),
+                }
             }
-        }
+        });
     }
 
-    /// Reads what is available now without waiting, into the caller's buffer (the capture task
-    /// keeps one for the life of the pipe); false once the pipe is at EOF.
-    fn drain_now(&self, buf: &mut [u8], logger: &Logger) -> bool {
-        loop {
-            match self.pipe.try_read(buf) {
-                Ok(0) => return false,
-                Ok(n) => self.record(&buf[..n], logger),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
-                Err(_) => return false,
+    /// Reads what is available now without waiting; false once the pipe is at EOF.
+    fn drain_now(&self, logger: &Logger) -> bool {
+        with_read_buffer(|buf| {
+            loop {
+                match self.pipe.try_read(&mut *buf) {
+                    Ok(0) => return false,
+                    Ok(n) => self.record(&buf[..n], logger),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+                    Err(_) => return false,
+                }
             }
-        }
+        })
     }
 
     fn record(&self, data: &[u8], logger: &Logger) {
@@ -124,7 +147,15 @@ pub struct LogTarget {
 pub struct ChildIo {
     outputs: Vec<Arc<Output>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    stdin: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    stdin: Stdin,
+}
+
+/// The child's stdin. Most programs are never sent input, so the queue and the task that feeds
+/// it are made on the first `sendProcessStdin`, not for every process at spawn.
+enum Stdin {
+    None,
+    Idle(OwnedFd),
+    Feeding(mpsc::UnboundedSender<Vec<u8>>),
 }
 
 /// Why input could not be sent (supervisor raises EPIPE and the RPC answers NO_FILE).
@@ -142,7 +173,11 @@ impl ChildIo {
         targets: [&LogTarget; 2],
         logger: &Logger,
     ) -> std::io::Result<ChildIo> {
-        let mut io = ChildIo { outputs: Vec::new(), tasks: Vec::new(), stdin: None };
+        let stdin = match stdin {
+            Some(fd) => Stdin::Idle(fd),
+            None => Stdin::None,
+        };
+        let mut io = ChildIo { outputs: Vec::new(), tasks: Vec::new(), stdin };
         let channels = [("stdout", Some(stdout)), ("stderr", stderr)];
         for ((channel, fd), target) in channels.into_iter().zip(targets) {
             let Some(fd) = fd else { continue };
@@ -163,20 +198,22 @@ impl ChildIo {
             io.tasks.push(tokio::spawn(capture(Arc::clone(&output), logger.clone())));
             io.outputs.push(output);
         }
-        if let Some(fd) = stdin {
-            let sender = pipe::Sender::from_owned_fd(fd)?;
-            let (tx, rx) = mpsc::unbounded_channel();
-            io.tasks.push(tokio::spawn(feed_stdin(sender, rx)));
-            io.stdin = Some(tx);
-        }
         Ok(io)
     }
 
-    /// `sendProcessStdin`: queue bytes for the child's stdin.
-    pub fn write_stdin(&self, data: Vec<u8>) -> Result<(), StdinClosed> {
+    /// `sendProcessStdin`: queue bytes for the child's stdin. Must run inside the runtime.
+    pub fn write_stdin(&mut self, data: Vec<u8>) -> Result<(), StdinClosed> {
+        if let Stdin::Idle(_) = self.stdin
+            && let Stdin::Idle(fd) = std::mem::replace(&mut self.stdin, Stdin::None)
+        {
+            let sender = pipe::Sender::from_owned_fd(fd).map_err(|_| StdinClosed)?;
+            let (tx, rx) = mpsc::unbounded_channel();
+            self.tasks.push(tokio::spawn(feed_stdin(sender, rx)));
+            self.stdin = Stdin::Feeding(tx);
+        }
         match &self.stdin {
-            Some(tx) => tx.send(data).map_err(|_| StdinClosed),
-            None => Err(StdinClosed),
+            Stdin::Feeding(tx) => tx.send(data).map_err(|_| StdinClosed),
+            Stdin::None | Stdin::Idle(_) => Err(StdinClosed),
         }
     }
 
@@ -221,12 +258,11 @@ impl Drop for ChildIo {
 }
 
 async fn capture(output: Arc<Output>, logger: Logger) {
-    let mut buf = vec![0u8; READ_CHUNK];
     loop {
         if output.pipe.readable().await.is_err() {
             return;
         }
-        if !output.drain_now(&mut buf, &logger) {
+        if !output.drain_now(&logger) {
             return;
         }
     }

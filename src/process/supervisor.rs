@@ -196,7 +196,7 @@ impl Supervisor {
             .processes
             .iter()
             .map(|pc| {
-                let pc = Arc::new(pc.clone());
+                let pc = Arc::clone(pc);
                 ProcessSlot {
                     stdout: self.log_target(&pc, "stdout"),
                     stderr: self.log_target(&pc, "stderr"),

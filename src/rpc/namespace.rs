@@ -593,7 +593,7 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
             let name = text(&params[0])?;
             let config = sup.options.file.groups.iter().find(|g| g.name == name).cloned();
             let Some(config) = config else { return Err(Fault::with(FaultCode::BadName, name)) };
-            if !sup.add_process_group(std::sync::Arc::new(config)) {
+            if !sup.add_process_group(config) {
                 return Err(Fault::with(FaultCode::AlreadyAdded, name));
             }
             done(Value::Bool(true))
@@ -714,11 +714,11 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
             };
             let name = text(&params[0])?;
             let (g, p) = lookup_process(sup, &name)?;
-            let slot = &sup.groups[g].processes[p];
+            let slot = &mut sup.groups[g].processes[p];
             if slot.process.pid == 0 || slot.process.killing {
                 return Err(Fault::with(FaultCode::NotRunning, name));
             }
-            let sent = slot.io.as_ref().is_some_and(|io| io.write_stdin(data).is_ok());
+            let sent = slot.io.as_mut().is_some_and(|io| io.write_stdin(data).is_ok());
             if !sent {
                 return Err(Fault::with(FaultCode::NoFile, name));
             }
