@@ -583,3 +583,17 @@ def test_a_flooding_child_does_not_stall_the_daemon(binaries, tmp_path):
         assert d.state_of("cat") == "RUNNING"
     finally:
         d.stop()
+
+
+def test_process_info_follows_every_change_at_once(pair):
+    """getAllProcessInfo may reuse a reply within the same second, but only for an unchanged
+    table: a start or stop is visible in the very next call, however fast it comes."""
+    for d in pair.values():
+        rpc = d.rpc()
+        states = lambda: {i["name"]: i["statename"] for i in rpc.supervisor.getAllProcessInfo()}
+        for _ in range(5):
+            assert states()["manual"] == "STOPPED", d.kind
+            assert rpc.supervisor.startProcess("manual") is True
+            assert states()["manual"] == "RUNNING", d.kind
+            assert rpc.supervisor.stopProcess("manual") is True
+            assert states()["manual"] == "STOPPED", d.kind

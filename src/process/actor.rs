@@ -152,7 +152,12 @@ impl Actor {
             tokio::select! {
                 job = self.rx.recv(), if requests_open => match job {
                     Some(job) => {
-                        if !self.run_jobs(job) && pending.is_empty() && !self.deadline_passed() {
+                        // During a shutdown every turn is a full one, as before reads existed:
+                        // phase 1 above may have moved deadlines the cache does not know.
+                        let quiet = pending.is_empty()
+                            && !self.deadline_passed()
+                            && self.supervisor.mood >= SupervisorState::Running;
+                        if !self.run_jobs(job) && quiet {
                             continue;
                         }
                     }

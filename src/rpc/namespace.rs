@@ -402,115 +402,111 @@ fn done(v: Value) -> Result<Reply, Fault> {
 /// The methods that only look at the table ([`READ_METHODS`]): answered from a shared borrow,
 /// so the actor can run them without a loop iteration after them.
 fn dispatch_read(sup: &Supervisor, m: &str, params: &[Value]) -> Option<Answer> {
-    if !READ_METHODS.contains(&m) {
-        return None;
-    }
-    let answer = (|| -> Answer {
-        match m {
-            "getAPIVersion" | "getVersion" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(Value::Str(API_VERSION.into()))
-            }
-            "getSupervisorVersion" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(Value::Str(crate::SUPERVISOR_VERSION.into()))
-            }
-            "getIdentification" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(Value::Str(sup.options.identifier.clone()))
-            }
-            "getState" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(state_struct(sup))
-            }
-            "getPID" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(Value::Int(i64::from(std::process::id())))
-            }
-            "readLog" | "readMainLog" => {
-                arity(params, 2, 2)?;
-                check_mood(sup)?;
-                let (offset, length) = (int(&params[0])?, int(&params[1])?);
-                let logfile = sup.options.logfile.clone();
-                if !std::path::Path::new(&logfile).exists() {
-                    return Err(Fault::with(FaultCode::NoFile, logfile));
-                }
-                Ok(Value::Str(decode_for_rpc(
-                    &read_file(&logfile, offset, length).map_err(read_fault)?,
-                )))
-            }
-            "getProcessInfo" => {
-                arity(params, 1, 1)?;
-                check_mood(sup)?;
-                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-                let mut out = String::with_capacity(PROCESS_INFO_BYTES);
-                process_info_into(&mut out, sup, g, p, now_second());
-                Ok(Value::Marshalled(out))
-            }
-            "getAllProcessInfo" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                let all = all_processes(sup, true);
-                let now = now_second();
-                let mut out = String::with_capacity(64 + all.len() * PROCESS_INFO_BYTES);
-                begin_array(&mut out);
-                for (g, p) in all {
-                    process_info_into(&mut out, sup, g, p, now);
-                }
-                end_array(&mut out);
-                Ok(Value::Marshalled(out))
-            }
-            "getAllConfigInfo" => {
-                arity(params, 0, 0)?;
-                check_mood(sup)?;
-                Ok(all_config_info(sup))
-            }
-            "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
-                arity(params, 3, 3)?;
-                check_mood(sup)?;
-                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-                let (offset, length) = (int(&params[1])?, int(&params[2])?);
-                let slot = &sup.groups[g].processes[p];
-                let path =
-                    if m == "readProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-                let Some(path) = path.clone().filter(|p| std::path::Path::new(p).exists()) else {
-                    return Err(match path {
-                        Some(p) => Fault::with(FaultCode::NoFile, p),
-                        None => Fault::bare(FaultCode::NoFile),
-                    });
-                };
-                Ok(Value::Str(decode_for_rpc(
-                    &read_file(&path, offset, length).map_err(read_fault)?,
-                )))
-            }
-            "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
-                arity(params, 3, 3)?;
-                check_mood(sup)?;
-                let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-                let (offset, length) = (int(&params[1])?, int(&params[2])?);
-                let slot = &sup.groups[g].processes[p];
-                let path =
-                    if m == "tailProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-                let (data, offset, overflow) =
-                    match path.as_deref().filter(|p| std::path::Path::new(p).exists()) {
-                        Some(path) => tail_file(path, offset, length),
-                        None => (Vec::new(), 0, false),
-                    };
-                Ok(Value::Array(vec![
-                    Value::Str(decode_for_rpc(&data)),
-                    Value::Int(offset),
-                    Value::Bool(overflow),
-                ]))
-            }
-            _ => Err(Fault::bare(FaultCode::UnknownMethod)),
+    READ_METHODS.contains(&m).then(|| read_method(sup, m, params))
+}
+
+fn read_method(sup: &Supervisor, m: &str, params: &[Value]) -> Answer {
+    match m {
+        "getAPIVersion" | "getVersion" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(Value::Str(API_VERSION.into()))
         }
-    })();
-    Some(answer)
+        "getSupervisorVersion" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(Value::Str(crate::SUPERVISOR_VERSION.into()))
+        }
+        "getIdentification" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(Value::Str(sup.options.identifier.clone()))
+        }
+        "getState" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(state_struct(sup))
+        }
+        "getPID" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(Value::Int(i64::from(std::process::id())))
+        }
+        "readLog" | "readMainLog" => {
+            arity(params, 2, 2)?;
+            check_mood(sup)?;
+            let (offset, length) = (int(&params[0])?, int(&params[1])?);
+            let logfile = sup.options.logfile.clone();
+            if !std::path::Path::new(&logfile).exists() {
+                return Err(Fault::with(FaultCode::NoFile, logfile));
+            }
+            Ok(Value::Str(decode_for_rpc(
+                &read_file(&logfile, offset, length).map_err(read_fault)?,
+            )))
+        }
+        "getProcessInfo" => {
+            arity(params, 1, 1)?;
+            check_mood(sup)?;
+            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+            let mut out = String::with_capacity(PROCESS_INFO_BYTES);
+            process_info_into(&mut out, sup, g, p, now_second());
+            Ok(Value::Marshalled(out))
+        }
+        "getAllProcessInfo" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            let all = all_processes(sup, true);
+            let now = now_second();
+            let mut out = String::with_capacity(64 + all.len() * PROCESS_INFO_BYTES);
+            begin_array(&mut out);
+            for (g, p) in all {
+                process_info_into(&mut out, sup, g, p, now);
+            }
+            end_array(&mut out);
+            Ok(Value::Marshalled(out))
+        }
+        "getAllConfigInfo" => {
+            arity(params, 0, 0)?;
+            check_mood(sup)?;
+            Ok(all_config_info(sup))
+        }
+        "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
+            arity(params, 3, 3)?;
+            check_mood(sup)?;
+            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+            let (offset, length) = (int(&params[1])?, int(&params[2])?);
+            let slot = &sup.groups[g].processes[p];
+            let path =
+                if m == "readProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
+            let Some(path) = path.clone().filter(|p| std::path::Path::new(p).exists()) else {
+                return Err(match path {
+                    Some(p) => Fault::with(FaultCode::NoFile, p),
+                    None => Fault::bare(FaultCode::NoFile),
+                });
+            };
+            Ok(Value::Str(decode_for_rpc(&read_file(&path, offset, length).map_err(read_fault)?)))
+        }
+        "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
+            arity(params, 3, 3)?;
+            check_mood(sup)?;
+            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+            let (offset, length) = (int(&params[1])?, int(&params[2])?);
+            let slot = &sup.groups[g].processes[p];
+            let path =
+                if m == "tailProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
+            let (data, offset, overflow) =
+                match path.as_deref().filter(|p| std::path::Path::new(p).exists()) {
+                    Some(path) => tail_file(path, offset, length),
+                    None => (Vec::new(), 0, false),
+                };
+            Ok(Value::Array(vec![
+                Value::Str(decode_for_rpc(&data)),
+                Value::Int(offset),
+                Value::Bool(overflow),
+            ]))
+        }
+        _ => Err(Fault::bare(FaultCode::UnknownMethod)),
+    }
 }
 
 /// The `supervisor.*` methods [`dispatch_read`] answers (names without the namespace).
@@ -1031,5 +1027,31 @@ mod tests {
         assert_eq!(METHODS.len(), 41);
         let documented: Vec<&str> = METHOD_DOCS.iter().map(|(m, _, _)| *m).collect();
         assert_eq!(documented, METHODS);
+    }
+
+    #[test]
+    fn read_only_methods_are_real_and_only_look() {
+        for m in READ_METHODS {
+            let full = format!("supervisor.{m}");
+            assert!(METHODS.contains(&full.as_str()), "{full}");
+            assert!(is_read_only(&full), "{full}");
+        }
+        for m in ["system.listMethods", "system.methodHelp", "system.methodSignature"] {
+            assert!(is_read_only(m), "{m}");
+        }
+        for m in [
+            "system.multicall",
+            "supervisor.startProcess",
+            "supervisor.sendProcessStdin",
+            "supervisor.clearLog",
+            "supervisor.shutdown",
+            "supervisor.nosuch",
+            "supervisor._update",
+            "supervisor.getState.x",
+            "getState",
+            "nosuch.getState",
+        ] {
+            assert!(!is_read_only(m), "{m}");
+        }
     }
 }
