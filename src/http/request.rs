@@ -34,7 +34,7 @@ pub(crate) fn parse_head(raw: &[u8]) -> Result<RequestHead, HeadError> {
     let mut lines = text.split("\r\n").skip_while(|l| l.is_empty());
     let line = lines.next().ok_or(HeadError::Blank)?;
     let (command, raw_uri, version) = crack_request(line).ok_or(HeadError::Malformed)?;
-    let mut headers: Vec<String> = Vec::new();
+    let mut headers: Vec<String> = Vec::with_capacity(8);
     for l in lines {
         if l.starts_with([' ', '\t']) {
             let last = headers.last_mut().ok_or(HeadError::Malformed)?;

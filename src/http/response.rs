@@ -2,6 +2,8 @@
 //! whatever handlers set, in the order they set it), the status line with the request's version,
 //! the error page, HTTP dates, and `http_request.done()`'s keep-alive and chunking rules.
 
+use std::fmt::Write as _;
+
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -18,13 +20,11 @@ pub(crate) struct Reply {
 
 impl Reply {
     pub fn new(code: u16) -> Reply {
-        Reply {
-            code,
-            headers: vec![
-                ("Server".to_string(), SERVER.to_string()),
-                ("Date".to_string(), current_http_date()),
-            ],
-        }
+        // Room for what a reply usually adds (type, length, connection) without regrowing.
+        let mut headers = Vec::with_capacity(6);
+        headers.push(("Server".to_string(), SERVER.to_string()));
+        headers.push(("Date".to_string(), current_http_date()));
+        Reply { code, headers }
     }
 
     pub fn set(&mut self, name: &str, value: impl Into<String>) {
@@ -47,8 +47,15 @@ impl Reply {
 
     /// The status line and header lines, ending with the blank line.
     pub fn head_bytes(&self, version: Option<&str>) -> Vec<u8> {
-        let mut out =
-            format!("HTTP/{} {} {}\r\n", version.unwrap_or("None"), self.code, reason(self.code));
+        let size: usize = self.headers.iter().map(|(n, v)| n.len() + v.len() + 4).sum();
+        let mut out = String::with_capacity(64 + size);
+        let _ = write!(
+            out,
+            "HTTP/{} {} {}\r\n",
+            version.unwrap_or("None"),
+            self.code,
+            reason(self.code)
+        );
         for (name, value) in &self.headers {
             out.push_str(name);
             out.push_str(": ");

@@ -12,6 +12,8 @@
 
 use crate::process::state::SupervisorState;
 use crate::process::supervisor::{Supervisor, now};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
@@ -67,9 +69,18 @@ const QUEUE: usize = 1024;
 #[derive(Clone)]
 pub struct SupervisorHandle {
     tx: mpsc::Sender<Job>,
+    mood: Arc<AtomicI64>,
 }
 
 impl SupervisorHandle {
+    /// The mood as of the actor's last turn, without a round trip: the actor publishes it
+    /// before it next yields, and the daemon's runtime has one thread, so no request can see
+    /// an older mood than a reply it already received implies.
+    pub fn mood(&self) -> SupervisorState {
+        SupervisorState::from_code(self.mood.load(Ordering::Acquire))
+            .unwrap_or(SupervisorState::Shutdown)
+    }
+
     /// Runs `f` inside the actor and returns its result.
     pub async fn run<R: Send + 'static>(
         &self,
@@ -117,13 +128,17 @@ pub struct Actor {
     waiters: Vec<Waiter>,
     /// `next_deadline()` as of the last full iteration.
     deadline: Option<f64>,
+    /// The mood, published for [`SupervisorHandle::mood`].
+    mood: Arc<AtomicI64>,
 }
 
 impl Actor {
     pub fn new(supervisor: Supervisor) -> (Actor, SupervisorHandle) {
         let (tx, rx) = mpsc::channel(QUEUE);
         let deadline = supervisor.next_deadline();
-        (Actor { supervisor, rx, waiters: Vec::new(), deadline }, SupervisorHandle { tx })
+        let mood = Arc::new(AtomicI64::new(supervisor.mood.code()));
+        let handle = SupervisorHandle { tx, mood: Arc::clone(&mood) };
+        (Actor { supervisor, rx, waiters: Vec::new(), deadline, mood }, handle)
     }
 
     /// Runs until a shutdown or restart has stopped every process; returns the final mood
@@ -146,6 +161,7 @@ impl Actor {
             if sup.mood < SupervisorState::Running {
                 sup.generation += 1;
                 if !sup.shutdown_phase_1(now()) {
+                    self.mood.store(sup.mood.code(), Ordering::Release);
                     return Ok(sup.mood);
                 }
             }
@@ -185,6 +201,7 @@ impl Actor {
                 sup.shutdown_phase_2();
             }
             self.deadline = self.supervisor.next_deadline();
+            self.mood.store(self.supervisor.mood.code(), Ordering::Release);
             let wait = if pending.is_empty() { self.sleep_duration() } else { Duration::ZERO };
             sleep.as_mut().reset(tokio::time::Instant::now() + wait);
         }

@@ -69,6 +69,17 @@ impl SupervisorState {
         self as i64
     }
 
+    pub fn from_code(code: i64) -> Option<SupervisorState> {
+        [
+            SupervisorState::Shutdown,
+            SupervisorState::Restarting,
+            SupervisorState::Running,
+            SupervisorState::Fatal,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             SupervisorState::Shutdown => "SHUTDOWN",

@@ -149,6 +149,17 @@ pub async fn handle_request(
     let tracing = logger.enabled(LogLevel::Trace);
     if tracing {
         logger.trace(&format!("XML-RPC method called: {}()", call.method));
+    } else if call.method == "supervisor.getState" && call.params.is_empty() {
+        // The mood is published by the actor; no round trip needed (see SupervisorHandle::mood).
+        return match namespace::get_state(handle.mood()) {
+            Ok(value) => match xmlrpc::method_response(&value) {
+                Ok(xml) => Outcome::Xml(Bytes::from(xml)),
+                Err(_) => Outcome::ServerError,
+            },
+            Err(fault) => {
+                Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
+            }
+        };
     } else if call.method == ALL_PROCESS_INFO && call.params.is_empty() {
         // Traced calls take the general path, which knows whether it answered with a fault.
         let cache = Arc::clone(cache);

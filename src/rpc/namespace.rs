@@ -178,20 +178,24 @@ fn lookup_process(sup: &Supervisor, name: &str) -> Result<(usize, usize), Fault>
     }
 }
 
-fn state_struct(sup: &Supervisor) -> Value {
-    Value::Struct(vec![
-        ("statecode".into(), Value::Int(sup.mood.code())),
-        ("statename".into(), Value::Str(sup.mood.name().into())),
-    ])
+/// `getState` with no arguments, which depends on nothing but the mood.
+pub fn get_state(mood: SupervisorState) -> Answer {
+    if mood < SupervisorState::Running {
+        return Err(Fault::bare(FaultCode::ShutdownState));
+    }
+    Ok(Value::Struct(vec![
+        ("statecode".into(), Value::Int(mood.code())),
+        ("statename".into(), Value::Str(mood.name().into())),
+    ]))
 }
 
-/// `xmlrpc.capped_int`: XML-RPC ints are 32-bit.
 /// The `now` every time field of a reply carries: the current second, as supervisor's
 /// `capped_int(time.time())`.
 pub fn now_second() -> i64 {
     capped_int(now())
 }
 
+/// `xmlrpc.capped_int`: XML-RPC ints are 32-bit.
 fn capped_int(value: f64) -> i64 {
     (value as i64).clamp(i64::from(i32::MIN), i64::from(i32::MAX))
 }
@@ -424,8 +428,7 @@ fn read_method(sup: &Supervisor, m: &str, params: &[Value]) -> Answer {
         }
         "getState" => {
             arity(params, 0, 0)?;
-            check_mood(sup)?;
-            Ok(state_struct(sup))
+            get_state(sup.mood)
         }
         "getPID" => {
             arity(params, 0, 0)?;

@@ -1062,7 +1062,7 @@ fn dump(out: &mut String, value: &Value, strictness: Strictness) -> Result<(), E
 /// is `xmlrpc.client.dumps((value,), methodresponse=True)`.
 pub fn method_response(value: &Value) -> Result<String, EncodeError> {
     let marshalled = if let Value::Marshalled(xml) = value { xml.len() } else { 0 };
-    let mut out = String::with_capacity(256 + marshalled);
+    let mut out = String::with_capacity(512 + marshalled);
     out.push_str(XML_HEADER);
     out.push_str("<methodResponse>\n<params>\n<param>\n");
     dump(&mut out, value, Strictness::Python)?;
