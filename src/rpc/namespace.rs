@@ -474,34 +474,23 @@ fn read_method(sup: &Supervisor, m: &str, params: &[Value]) -> Answer {
             Ok(all_config_info(sup))
         }
         "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => {
-            arity(params, 3, 3)?;
-            check_mood(sup)?;
-            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-            let (offset, length) = (int(&params[1])?, int(&params[2])?);
-            let slot = &sup.groups[g].processes[p];
-            let path =
-                if m == "readProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-            let Some(path) = path.clone().filter(|p| std::path::Path::new(p).exists()) else {
+            let (path, offset, length) =
+                process_log_args(sup, params, m == "readProcessStderrLog")?;
+            let Some(path) = path.filter(|p| std::path::Path::new(p).exists()) else {
                 return Err(match path {
                     Some(p) => Fault::with(FaultCode::NoFile, p),
                     None => Fault::bare(FaultCode::NoFile),
                 });
             };
-            Ok(Value::Str(decode_for_rpc(&read_file(&path, offset, length).map_err(read_fault)?)))
+            Ok(Value::Str(decode_for_rpc(&read_file(path, offset, length).map_err(read_fault)?)))
         }
         "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => {
-            arity(params, 3, 3)?;
-            check_mood(sup)?;
-            let (g, p) = lookup_process(sup, &text(&params[0])?)?;
-            let (offset, length) = (int(&params[1])?, int(&params[2])?);
-            let slot = &sup.groups[g].processes[p];
-            let path =
-                if m == "tailProcessStderrLog" { &slot.stderr.path } else { &slot.stdout.path };
-            let (data, offset, overflow) =
-                match path.as_deref().filter(|p| std::path::Path::new(p).exists()) {
-                    Some(path) => tail_file(path, offset, length),
-                    None => (Vec::new(), 0, false),
-                };
+            let (path, offset, length) =
+                process_log_args(sup, params, m == "tailProcessStderrLog")?;
+            let (data, offset, overflow) = match path.filter(|p| std::path::Path::new(p).exists()) {
+                Some(path) => tail_file(path, offset, length),
+                None => (Vec::new(), 0, false),
+            };
             Ok(Value::Array(vec![
                 Value::Str(decode_for_rpc(&data)),
                 Value::Int(offset),
@@ -510,6 +499,22 @@ fn read_method(sup: &Supervisor, m: &str, params: &[Value]) -> Answer {
         }
         _ => Err(Fault::bare(FaultCode::UnknownMethod)),
     }
+}
+
+/// The arguments of the read and tail log methods, checked in Python's order: the process's
+/// stdout or stderr log path (if it has one), the offset and the length.
+fn process_log_args<'a>(
+    sup: &'a Supervisor,
+    params: &[Value],
+    stderr: bool,
+) -> Result<(Option<&'a str>, i64, i64), Fault> {
+    arity(params, 3, 3)?;
+    check_mood(sup)?;
+    let (g, p) = lookup_process(sup, &text(&params[0])?)?;
+    let (offset, length) = (int(&params[1])?, int(&params[2])?);
+    let slot = &sup.groups[g].processes[p];
+    let path = if stderr { &slot.stderr.path } else { &slot.stdout.path };
+    Ok((path.as_deref(), offset, length))
 }
 
 /// The `supervisor.*` methods [`dispatch_read`] answers (names without the namespace).
