@@ -23,7 +23,8 @@ pub enum Outcome {
     Xml(Bytes),
     /// 400: the body is not a method call supervisor can read.
     BadRequest,
-    /// 500: the answer cannot be marshalled (an int beyond 32 bits, GOT-25).
+    /// 500: the answer cannot be marshalled (a None, which no method returns; ints beyond 32
+    /// bits are written, unlike Python, GOT-25).
     ServerError,
 }
 
