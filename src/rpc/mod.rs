@@ -111,17 +111,27 @@ impl ReplyCache {
         {
             return Outcome::Xml(body.clone());
         }
-        let body = match namespace::call_read(sup, ALL_PROCESS_INFO, &[]) {
-            Ok(value) => match xmlrpc::method_response(&value) {
-                Ok(xml) => Bytes::from(xml),
-                Err(_) => return Outcome::ServerError,
-            },
-            Err(fault) => Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)),
-        };
-        if let Ok(mut entry) = self.all_process_info.lock() {
+        let outcome = outcome_of(namespace::call_read(sup, ALL_PROCESS_INFO, &[]));
+        if let Outcome::Xml(body) = &outcome
+            && let Ok(mut entry) = self.all_process_info.lock()
+        {
             *entry = Some((key.0, key.1, body.clone()));
         }
-        Outcome::Xml(body)
+        outcome
+    }
+}
+
+/// An answer as the HTTP layer gets it, for the fast paths that log nothing about the call
+/// (they are only taken when TRACE is off).
+fn outcome_of(answer: Answer) -> Outcome {
+    match answer {
+        Ok(value) => match xmlrpc::method_response(&value) {
+            Ok(xml) => Outcome::Xml(Bytes::from(xml)),
+            Err(_) => Outcome::ServerError,
+        },
+        Err(fault) => {
+            Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
+        }
     }
 }
 
@@ -152,23 +162,12 @@ pub async fn handle_request(
         logger.trace(&format!("XML-RPC method called: {}()", call.method));
     } else if call.method == "supervisor.getState" && call.params.is_empty() {
         // The mood is published by the actor; no round trip needed (see SupervisorHandle::mood).
-        return match namespace::get_state(handle.mood()) {
-            Ok(value) => match xmlrpc::method_response(&value) {
-                Ok(xml) => Outcome::Xml(Bytes::from(xml)),
-                Err(_) => Outcome::ServerError,
-            },
-            Err(fault) => {
-                Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
-            }
-        };
+        return outcome_of(namespace::get_state(handle.mood()));
     } else if call.method == ALL_PROCESS_INFO && call.params.is_empty() {
         // Traced calls take the general path, which knows whether it answered with a fault.
         let cache = Arc::clone(cache);
         let outcome = handle.read(move |sup| cache.all_process_info(sup)).await;
-        return outcome.unwrap_or_else(|| {
-            let fault = Fault::bare(FaultCode::ShutdownState);
-            Outcome::Xml(Bytes::from(xmlrpc::fault_response(fault.code.code(), &fault.text)))
-        });
+        return outcome.unwrap_or_else(|| outcome_of(Err(Fault::bare(FaultCode::ShutdownState))));
     }
     let method = call.method.clone();
     let answer = if method == "system.multicall" {
