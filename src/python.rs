@@ -68,6 +68,18 @@ pub fn repr(s: &str) -> String {
     out
 }
 
+/// `str(OSError)` of an I/O error: `[Errno 28] No space left on device`, followed by
+/// `: 'path'` when Python's exception carries the file name (as `open()`'s do). An error that
+/// did not come from the OS is shown as its own text.
+pub fn os_error(e: &std::io::Error, filename: Option<&str>) -> String {
+    let Some(code) = e.raw_os_error() else { return e.to_string() };
+    let text = format!("[Errno {code}] {}", nix::errno::Errno::from_raw(code).desc());
+    match filename {
+        Some(name) => format!("{text}: {}", repr(name)),
+        None => text,
+    }
+}
+
 /// Python's `str()` of a list of str, as in `positional arguments are not supported: ['a']`.
 pub fn repr_list(items: &[String]) -> String {
     let inner: Vec<String> = items.iter().map(|s| repr(s)).collect();

@@ -72,7 +72,9 @@ fn logfile(r: &Value) -> Result<Value, String> {
     for op in list(r, "ops")? {
         let op = op.as_array().ok_or("op must be a list")?;
         let outcome = match (op.first().and_then(Value::as_str), op.get(1)) {
-            (Some("write"), Some(data)) => file.write(&unhex(data.as_str().ok_or("bad hex")?)?),
+            (Some("write"), Some(data)) => file
+                .write(&unhex(data.as_str().ok_or("bad hex")?)?)
+                .map_err(|dropped| dropped.error),
             (Some("reopen"), _) => file.reopen(),
             (Some("remove"), _) => file.remove_and_reopen(),
             (Some("unlink"), Some(suffix)) => {

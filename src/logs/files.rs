@@ -4,29 +4,74 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
-/// An append-mode log file with supervisor's size-based rollover.
+/// How often a log file's path is checked for having been moved or deleted under us.
+pub const MOVED_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// An appending log file with supervisor's size-based rollover.
 ///
 /// Writes are whole: a chunk is never split across a rollover, so a file can exceed `maxbytes`
 /// by up to one write (GOT-20). After each write, when `maxbytes > 0` and the file position is
 /// at least `maxbytes`, the file is closed, backups shift up (`path.(n-1)` → `path.n` …
 /// `path` → `path.1`, existing targets removed first, vanished files tolerated) and `path` is
 /// created again empty. With `backups <= 0` the rollover only truncates.
+///
+/// Python opens the file with `O_APPEND`. We open it without, and move to the end before every
+/// write instead, because `splice(2)` refuses `O_APPEND` targets; every writer in the daemon
+/// runs on one thread, so two programs sharing a log file still never overwrite each other,
+/// and a file truncated by someone else (logrotate's `copytruncate`) is written from its new
+/// end, as with `O_APPEND`.
 #[derive(Debug)]
 pub struct LogFile {
     path: String,
     maxbytes: i64,
     backups: i64,
-    /// `None` only between a close and the reopen that follows it.
+    /// `None` between a close and the reopen that follows it, or while reopening fails.
     file: Option<File>,
+    /// The file's (device, inode) when it is a regular file: only those can be spliced into,
+    /// rotated, and noticed when moved or deleted.
+    identity: Option<(u64, u64)>,
+    /// Where the last write ended; `None` for a target that cannot seek (a pipe or a tty
+    /// behind `/dev/stdout`), which is then never rotated (Python raises `Illegal seek`).
+    position: Option<u64>,
+    checked_at: Option<Instant>,
+}
+
+/// Why [`LogFile::reopen_if_lost`] reopened a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lost {
+    /// `path` names another file now, or none.
+    Moved,
+    /// The file was closed because an earlier reopen failed.
+    Closed,
+}
+
+/// Bytes that could not be written, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct Dropped {
+    pub bytes: usize,
+    pub error: io::Error,
 }
 
 impl LogFile {
     /// Opens (creating if needed) `path` for appending. `maxbytes <= 0` disables rotation.
     pub fn open(path: &str, maxbytes: i64, backups: i64) -> io::Result<LogFile> {
-        Ok(LogFile { path: path.to_string(), maxbytes, backups, file: Some(open_append(path)?) })
+        let mut log = LogFile {
+            path: path.to_string(),
+            maxbytes,
+            backups,
+            file: None,
+            identity: None,
+            position: None,
+            checked_at: None,
+        };
+        log.open_at_end()?;
+        Ok(log)
     }
 
     /// The path this handler writes to.
@@ -34,28 +79,114 @@ impl LogFile {
         &self.path
     }
 
-    /// Appends `data` in full, then rolls over if the file has reached `maxbytes`.
-    ///
-    /// The rollover check runs even for an empty write or a failed one, as Python's `emit`
-    /// swallows the write error and still calls `doRollover`. A target that cannot report its
-    /// position (a pipe behind `/dev/stdout`) is never rotated; Python would raise `Illegal
-    /// seek` out of the logging call there instead.
-    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        let written = match self.file.as_mut() {
-            Some(f) if !data.is_empty() => f.write_all(data),
-            Some(_) => Ok(()),
-            None => Err(io::Error::other("log file is closed")),
-        };
-        let rolled = self.rollover_if_due();
-        written.and(rolled)
+    /// Whether a descriptor is open (false after a reopen failed).
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
     }
 
-    /// Closes and reopens `path` in append mode (SIGUSR2): a file moved or deleted meanwhile is
-    /// created again at `path`.
+    /// Whether the target is a regular file, so output can be spliced into it.
+    pub fn is_regular(&self) -> bool {
+        self.file.is_some() && self.identity.is_some()
+    }
+
+    /// Appends `data` in full, then rolls over if the file has reached `maxbytes`: the main
+    /// log's whole write path.
+    ///
+    /// The rollover check runs even for an empty write, as Python's `emit` still calls
+    /// `doRollover`.
+    pub fn write(&mut self, data: &[u8]) -> Result<(), Dropped> {
+        let appended = self.append(data);
+        let rolled = self.rollover_if_due().map_err(|error| Dropped { bytes: 0, error });
+        appended.and(rolled)
+    }
+
+    /// Appends `data` at the end of the file without rolling over.
+    pub fn append(&mut self, data: &[u8]) -> Result<(), Dropped> {
+        let Some(file) = self.file.as_mut() else {
+            return Err(Dropped { bytes: data.len(), error: closed() });
+        };
+        let mut written = 0;
+        let start = match self.position {
+            Some(_) => file.seek(SeekFrom::End(0)).ok(),
+            None => None,
+        };
+        while written < data.len() {
+            match file.write(&data[written..]) {
+                Ok(0) => {
+                    let error = io::Error::from(io::ErrorKind::WriteZero);
+                    return Err(Dropped { bytes: data.len() - written, error });
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => {
+                    self.advance(start, written);
+                    return Err(Dropped { bytes: data.len() - written, error });
+                }
+            }
+        }
+        self.advance(start, written);
+        Ok(())
+    }
+
+    /// Moves what the pipe `from` holds (up to `max` bytes) to the end of the file with
+    /// `splice(2)`, so the bytes never enter user space. `Ok(0)` is end of file; an error is
+    /// the kernel's (`WouldBlock` when the pipe is empty), and on error nothing was taken from
+    /// the pipe. Only for regular files (see [`LogFile::is_regular`]); does not roll over.
+    pub fn splice_from(&mut self, from: BorrowedFd<'_>, max: usize) -> io::Result<usize> {
+        use nix::fcntl::{SpliceFFlags, splice};
+        let Some(file) = self.file.as_mut() else { return Err(closed()) };
+        let start = file.seek(SeekFrom::End(0))?;
+        loop {
+            match splice(from, None, file.as_fd(), None, max, SpliceFFlags::SPLICE_F_NONBLOCK) {
+                Ok(n) => {
+                    self.advance(Some(start), n);
+                    return Ok(n);
+                }
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(io::Error::from(e)),
+            }
+        }
+    }
+
+    fn advance(&mut self, start: Option<u64>, written: usize) {
+        if let (Some(_), Some(start)) = (self.position, start) {
+            self.position = Some(start + written as u64);
+        }
+    }
+
+    /// Closes and reopens `path` for appending (SIGUSR2): a file moved or deleted meanwhile is
+    /// created again at `path`. On failure the handler stays closed.
     pub fn reopen(&mut self) -> io::Result<()> {
         self.close();
-        self.file = Some(open_append(&self.path)?);
-        Ok(())
+        self.open_at_end()
+    }
+
+    /// Gets the file back when it was lost: reopens it when `path` no longer names the file we
+    /// write to (moved or deleted by someone else, such as logrotate without a postrotate
+    /// signal), or when an earlier reopen failed. Looks at most once per
+    /// [`MOVED_CHECK_INTERVAL`]. `None` when nothing was done; otherwise why the file was
+    /// reopened and the reopen's result. Python keeps writing into the moved file (or the
+    /// void) until the next SIGUSR2.
+    pub fn reopen_if_lost(&mut self, now: Instant) -> Option<(Lost, io::Result<()>)> {
+        if self.file.is_some() && self.identity.is_none() {
+            return None;
+        }
+        if self
+            .checked_at
+            .is_some_and(|at| now.saturating_duration_since(at) < MOVED_CHECK_INTERVAL)
+        {
+            return None;
+        }
+        self.checked_at = Some(now);
+        let Some(identity) = self.identity.filter(|_| self.file.is_some()) else {
+            return Some((Lost::Closed, self.reopen()));
+        };
+        match std::fs::metadata(&self.path) {
+            Ok(meta) if (meta.dev(), meta.ino()) == identity => None,
+            Ok(_) => Some((Lost::Moved, self.reopen())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Some((Lost::Moved, self.reopen())),
+            Err(_) => None,
+        }
     }
 
     /// clearLog / clearProcessLogs: close, unlink `path` (already gone is fine), reopen empty.
@@ -81,30 +212,46 @@ impl LogFile {
         }
     }
 
-    fn rollover_if_due(&mut self) -> io::Result<()> {
-        if self.maxbytes <= 0 {
-            return Ok(());
-        }
-        let Some(file) = self.file.as_mut() else { return Ok(()) };
-        let position = match file.stream_position() {
-            Ok(p) => p,
-            Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => return Ok(()),
+    /// `open(path, 'ab')`: Python seeks to the end right away (so the position is the size
+    /// even before the first write) and tolerates targets that cannot seek.
+    fn open_at_end(&mut self) -> io::Result<()> {
+        let mut file =
+            OpenOptions::new().write(true).create(true).truncate(false).open(&self.path)?;
+        self.position = match file.seek(SeekFrom::End(0)) {
+            Ok(position) => Some(position),
+            Err(e) if e.raw_os_error() == Some(libc::ESPIPE) => None,
             Err(e) => return Err(e),
         };
+        let meta = file.metadata()?;
+        self.identity = meta.file_type().is_file().then(|| (meta.dev(), meta.ino()));
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Rolls over if the last write reached `maxbytes` (supervisor's `doRollover`, called
+    /// after every write). A failed backup shift still reopens `path`, unlike Python, so the
+    /// log is not lost for good; if even that fails the handler stays closed.
+    pub fn rollover_if_due(&mut self) -> io::Result<()> {
+        if self.maxbytes <= 0 || self.file.is_none() {
+            return Ok(());
+        }
+        let Some(position) = self.position else { return Ok(()) };
         if i128::from(position) < i128::from(self.maxbytes) {
             return Ok(());
         }
         self.close();
         let shifted = self.shift_backups();
-        // Python reopens with 'wb' here (truncating, not appending) and keeps that descriptor
-        // until the next reopen; the difference shows if someone else truncates the file.
-        // Unlike Python, a failed shift still reopens the file so the log is not lost for good.
-        let reopened = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&self.path)
-            .map(|f| self.file = Some(f));
+        // Python reopens with 'wb' here (truncating).
+        let reopened =
+            OpenOptions::new().write(true).create(true).truncate(true).open(&self.path).and_then(
+                |f| {
+                    let meta = f.metadata()?;
+                    self.identity = meta.file_type().is_file().then(|| (meta.dev(), meta.ino()));
+                    self.position = Some(0);
+                    self.file = Some(f);
+                    Ok(())
+                },
+            );
         shifted.and(reopened)
     }
 
@@ -122,14 +269,8 @@ impl LogFile {
     }
 }
 
-/// `open(path, 'ab')`: Python seeks to the end right away (so the position is the size even
-/// before the first write) and tolerates targets that cannot seek.
-fn open_append(path: &str) -> io::Result<File> {
-    let mut file = OpenOptions::new().append(true).create(true).open(path)?;
-    match file.seek(SeekFrom::End(0)) {
-        Err(e) if e.raw_os_error() != Some(libc::ESPIPE) => Err(e),
-        _ => Ok(file),
-    }
+fn closed() -> io::Error {
+    io::Error::other("log file is not open")
 }
 
 fn remove_tolerating_enoent(path: &str) -> io::Result<()> {
@@ -400,6 +541,88 @@ mod tests {
         let mut got = Vec::new();
         File::from(reader).read_to_end(&mut got).unwrap();
         assert_eq!(got, b"through the pipe");
+    }
+
+    #[test]
+    fn a_moved_or_deleted_file_is_reopened_at_most_once_a_second() {
+        let dir = tmp();
+        let p = path_in(&dir, "w.log");
+        let mut f = LogFile::open(&p, 0, 0).unwrap();
+        let t0 = Instant::now();
+        assert!(f.reopen_if_lost(t0).is_none());
+        std::fs::rename(&p, format!("{p}.moved")).unwrap();
+        // Checked less than a second ago: not looked at yet.
+        assert!(f.reopen_if_lost(t0 + Duration::from_millis(500)).is_none());
+        f.write(b"into the moved file\n").unwrap();
+        let (lost, result) = f.reopen_if_lost(t0 + MOVED_CHECK_INTERVAL).unwrap();
+        assert_eq!(lost, Lost::Moved);
+        result.unwrap();
+        f.write(b"at the path again\n").unwrap();
+        assert_eq!(contents(&p).unwrap(), b"at the path again\n");
+        assert_eq!(contents(&format!("{p}.moved")).unwrap(), b"into the moved file\n");
+        std::fs::remove_file(&p).unwrap();
+        let (lost, result) = f.reopen_if_lost(t0 + 2 * MOVED_CHECK_INTERVAL).unwrap();
+        assert_eq!((lost, result.is_ok()), (Lost::Moved, true));
+        assert_eq!(contents(&p).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_reopened_is_retried_once_a_second() {
+        let dir = tmp();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        let p = sub.join("w.log").to_str().unwrap().to_string();
+        let mut f = LogFile::open(&p, 0, 0).unwrap();
+        std::fs::remove_dir_all(&sub).unwrap();
+        let t0 = Instant::now();
+        let (lost, result) = f.reopen_if_lost(t0).unwrap();
+        assert_eq!(lost, Lost::Moved);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::NotFound);
+        assert!(!f.is_open());
+        let dropped = f.write(b"lost").unwrap_err();
+        assert_eq!(dropped.bytes, 4);
+        std::fs::create_dir(&sub).unwrap();
+        assert!(f.reopen_if_lost(t0 + Duration::from_millis(999)).is_none());
+        let (lost, result) = f.reopen_if_lost(t0 + MOVED_CHECK_INTERVAL).unwrap();
+        assert_eq!((lost, result.is_ok()), (Lost::Closed, true));
+        f.write(b"back").unwrap();
+        assert_eq!(contents(&p).unwrap(), b"back");
+    }
+
+    #[test]
+    fn writes_land_at_the_end_after_someone_truncates_the_file() {
+        // logrotate's copytruncate: without O_APPEND we must not leave a hole.
+        let dir = tmp();
+        let p = path_in(&dir, "t.log");
+        let mut f = LogFile::open(&p, 0, 0).unwrap();
+        f.write(b"0123456789").unwrap();
+        std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(0).unwrap();
+        f.write(b"ab").unwrap();
+        assert_eq!(contents(&p).unwrap(), b"ab");
+    }
+
+    #[test]
+    fn splice_moves_pipe_contents_and_rotates_on_request() {
+        use std::os::fd::AsFd;
+        let dir = tmp();
+        let p = path_in(&dir, "s.log");
+        let mut f = LogFile::open(&p, 8, 1).unwrap();
+        assert!(f.is_regular());
+        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_NONBLOCK).unwrap();
+        let mut writer = File::from(writer);
+        assert_eq!(
+            f.splice_from(reader.as_fd(), 1 << 16).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        writer.write_all(b"0123456789").unwrap();
+        assert_eq!(f.splice_from(reader.as_fd(), 1 << 16).unwrap(), 10);
+        f.rollover_if_due().unwrap();
+        assert_eq!(contents(&format!("{p}.1")).unwrap(), b"0123456789");
+        writer.write_all(b"abc").unwrap();
+        drop(writer);
+        assert_eq!(f.splice_from(reader.as_fd(), 1 << 16).unwrap(), 3);
+        assert_eq!(f.splice_from(reader.as_fd(), 1 << 16).unwrap(), 0);
+        assert_eq!(contents(&p).unwrap(), b"abc");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! clearLog; plus the syslog channel that child `*_syslog` logs share with it.
 
 use crate::config::datatypes::LogLevel;
-use crate::logs::files::LogFile;
+use crate::logs::files::{LogFile, Lost};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -90,10 +90,28 @@ impl Handler {
                     .and_then(|()| out.flush());
             }
             Handler::File(file) => {
+                match file.reopen_if_lost(std::time::Instant::now()) {
+                    None => {}
+                    Some((lost, Ok(()))) => {
+                        let why = match lost {
+                            Lost::Moved => "was moved or deleted; reopened it",
+                            Lost::Closed => "could be opened again",
+                        };
+                        let note = format!("{asctime} WARN log file {} {why}\n", file.path());
+                        let _ = file.write(note.as_bytes());
+                    }
+                    Some((_, Err(e))) => {
+                        eprintln!("supervisord: cannot reopen log file {}: {e}", file.path());
+                    }
+                }
                 let line = format!("{asctime} {} {message}\n", level.name());
-                if let Err(e) = file.write(line.as_bytes()) {
+                if let Err(dropped) = file.write(line.as_bytes()) {
                     // Python's handleError prints to stderr and carries on.
-                    eprintln!("supervisord: cannot write log file {}: {e}", file.path());
+                    eprintln!(
+                        "supervisord: cannot write log file {}: {}",
+                        file.path(),
+                        dropped.error
+                    );
                 }
             }
             Handler::Syslog => {

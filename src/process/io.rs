@@ -1,20 +1,28 @@
-//! A running child's pipes: output captured into its log files (and mirrored into the main log
-//! at debug level), input written to its stdin, and the AUTO log files named and cleaned up as
-//! supervisor does.
+//! A running child's pipes: output captured into its log files (and syslog, the main log at
+//! debug level and the output event hook), input written to its stdin, and the AUTO log files
+//! named and cleaned up as supervisor does.
 //!
-//! Log bytes never pass through the actor: a task per output pipe writes them. The actor only
-//! drains what is left when the child is reaped, so the last output lands before `exited:`.
+//! Log bytes never pass through the actor: a task per output pipe writes them. When nothing
+//! needs to look at the bytes (no capture mode, events, `strip_ansi`, syslog or debug
+//! mirroring) and the log is a regular file, they go from the pipe to the file with
+//! `splice(2)` and never enter user space. The actor only drains what is left when the child
+//! is reaped, so the last output lands before `exited:`.
 
-use crate::config::datatypes::LogLevel;
-use crate::logs::files::LogFile;
-use crate::logs::mainlog::Logger;
-use std::os::fd::OwnedFd;
+use crate::logs::capture::{OutputDispatcher, OutputSettings, OutputSink};
+use crate::logs::files::{Dropped, LogFile, Lost};
+use crate::logs::mainlog::{Logger, send_to_syslog, syslog_lines};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::net::unix::pipe;
 use tokio::sync::mpsc;
 
 /// supervisor reads child output in chunks of this size (`options.readfd`).
 const READ_CHUNK: usize = 2 << 16;
+
+/// Chunks one capture task handles before letting other tasks run, so a child writing without
+/// pause cannot starve the actor or the HTTP servers.
+const CHUNKS_PER_TURN: usize = 16;
 
 thread_local! {
     /// The one read buffer for every pipe. Captures and the final drain run on the daemon's
@@ -37,37 +45,227 @@ fn with_read_buffer<R>(f: impl FnOnce(&mut [u8]) -> R) -> R {
     })
 }
 
-/// The log files of one output channel of one running process.
-struct Channel {
-    name: String,
-    channel: &'static str,
-    file: Option<LogFile>,
+/// Which kind of output event a capture produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputEventKind {
+    /// PROCESS_LOG_STDOUT / PROCESS_LOG_STDERR (`*_events_enabled`).
+    Log,
+    /// PROCESS_COMMUNICATION_STDOUT / PROCESS_COMMUNICATION_STDERR (capture mode).
+    Communication,
 }
 
-impl Channel {
-    /// `POutputDispatcher._log`: the file gets the raw bytes; the main log, at DEBG, gets them
-    /// decoded (or their repr when they are not UTF-8).
-    fn record(&mut self, data: &[u8], logger: &Logger) {
-        if data.is_empty() {
-            return;
+/// An output event as a capture produces it, for the event listeners.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputEvent {
+    pub kind: OutputEventKind,
+    /// `stdout` or `stderr`.
+    pub channel: &'static str,
+    pub process: String,
+    pub group: String,
+    pub pid: i32,
+    pub data: Vec<u8>,
+}
+
+/// Where captures send their output events.
+pub type OutputEvents = mpsc::UnboundedSender<OutputEvent>;
+
+/// A child log file and whether output is being dropped because it cannot be written.
+struct ChildLog {
+    file: LogFile,
+    /// While writing fails: the bytes dropped so far. The failure is logged once, when it
+    /// starts, and the recovery once, with the count.
+    dropping: Option<u64>,
+}
+
+impl ChildLog {
+    /// Gets a moved, deleted or closed file back before writing (see
+    /// [`LogFile::reopen_if_lost`]).
+    fn recover(&mut self, label: &str, logger: &Logger) {
+        match self.file.reopen_if_lost(Instant::now()) {
+            None | Some((Lost::Closed, Ok(()))) => {}
+            Some((Lost::Moved, Ok(()))) => logger.warn(&format!(
+                "{label} log file {} was moved or deleted; reopened it",
+                self.file.path()
+            )),
+            Some((_, Err(error))) => {
+                let text = crate::python::os_error(&error, Some(self.file.path()));
+                self.failed(0, &text, label, logger);
+            }
         }
-        if let Some(file) = &mut self.file
-            && let Err(e) = file.write(data)
-        {
-            logger.error(&format!("could not write to log file {}: {e}", file.path()));
+    }
+
+    fn write(&mut self, data: &[u8], label: &str, logger: &Logger) {
+        self.recover(label, logger);
+        match self.file.append(data) {
+            Ok(()) => self.wrote(label, logger),
+            Err(Dropped { bytes, error }) => {
+                let text = crate::python::os_error(&error, None);
+                self.failed(bytes, &text, label, logger);
+            }
         }
-        if logger.level() <= LogLevel::Debug {
-            let text = match std::str::from_utf8(data) {
-                Ok(t) => t.to_string(),
-                Err(_) => format!("Undecodable: {}", bytes_repr(data)),
-            };
-            logger.debug(&format!(
-                "{} {} output:\n{text}",
-                crate::python::repr(&self.name),
-                self.channel
+        self.roll_over(label, logger);
+    }
+
+    fn roll_over(&mut self, label: &str, logger: &Logger) {
+        if let Err(error) = self.file.rollover_if_due() {
+            let text = crate::python::os_error(&error, Some(self.file.path()));
+            self.failed(0, &text, label, logger);
+        }
+    }
+
+    fn wrote(&mut self, label: &str, logger: &Logger) {
+        if let Some(dropped) = self.dropping.take() {
+            logger.info(&format!(
+                "{label} log file {} is written again; {dropped} bytes were dropped",
+                self.file.path()
             ));
         }
     }
+
+    fn failed(&mut self, bytes: usize, error: &str, label: &str, logger: &Logger) {
+        let dropped = self.dropping.get_or_insert_with(|| {
+            logger.error(&format!(
+                "{label} log file {}: {error}; output is dropped until it can be written again",
+                self.file.path()
+            ));
+            0
+        });
+        *dropped += bytes as u64;
+    }
+}
+
+/// One output channel of one running process: its dispatcher and what it writes to.
+struct Channel {
+    dispatcher: OutputDispatcher,
+    out: ChannelOut,
+    /// Nothing looks at the bytes, so they may be spliced when the log is a regular file.
+    pass_through: bool,
+}
+
+/// Everything a channel's output goes to.
+struct ChannelOut {
+    /// `'name' stdout`: how the main log names this channel.
+    label: String,
+    name: String,
+    group: String,
+    pid: i32,
+    channel: &'static str,
+    log: Option<ChildLog>,
+    syslog: bool,
+    events: Option<OutputEvents>,
+}
+
+/// The effects of one dispatcher call, applied to a channel.
+struct ChannelSink<'a> {
+    channel: &'a mut ChannelOut,
+    logger: &'a Logger,
+}
+
+impl OutputSink for ChannelSink<'_> {
+    fn normal(&mut self, data: &[u8]) {
+        let c = &mut *self.channel;
+        if let Some(log) = &mut c.log {
+            log.write(data, &c.label, self.logger);
+        }
+        if c.syslog {
+            // `SyslogHandler` formats `name message` per line of the decoded text; bytes that
+            // are not UTF-8 fail to decode there and the record is dropped.
+            let Ok(text) = std::str::from_utf8(data) else { return };
+            for line in syslog_lines(text) {
+                if line.contains('\0') {
+                    // Python's syslog raises on a NUL, which ends the record there.
+                    break;
+                }
+                send_to_syslog(&format!("{} {line}", c.name));
+            }
+        }
+    }
+
+    fn mirror(&mut self, data: &[u8]) {
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => std::borrow::Cow::Owned(format!("Undecodable: {}", bytes_repr(data))),
+        };
+        self.logger.debug(&format!("{} output:\n{text}", self.channel.label));
+    }
+
+    fn log_event(&mut self, data: &[u8]) {
+        self.channel.send_event(OutputEventKind::Log, data.to_vec());
+    }
+
+    fn communication(&mut self, data: Vec<u8>) {
+        self.channel.send_event(OutputEventKind::Communication, data);
+        self.logger.debug(&format!("{} emitted a comm event", self.channel.label));
+    }
+}
+
+impl ChannelOut {
+    fn send_event(&self, kind: OutputEventKind, data: Vec<u8>) {
+        if let Some(events) = &self.events {
+            let _ = events.send(OutputEvent {
+                kind,
+                channel: self.channel,
+                process: self.name.clone(),
+                group: self.group.clone(),
+                pid: self.pid,
+                data,
+            });
+        }
+    }
+}
+
+impl Channel {
+    fn feed(&mut self, data: &[u8], logger: &Logger) {
+        self.dispatcher.feed(data, &mut ChannelSink { channel: &mut self.out, logger });
+    }
+
+    fn finish(&mut self, logger: &Logger) {
+        self.dispatcher.finish(&mut ChannelSink { channel: &mut self.out, logger });
+    }
+
+    /// Moves one chunk from the pipe to the log file, in the kernel when it can.
+    fn pump(&mut self, pipe: BorrowedFd<'_>, logger: &Logger) -> Pump {
+        if self.pass_through
+            && let Some(log) = &mut self.out.log
+        {
+            let label = &self.out.label;
+            log.recover(label, logger);
+            if log.file.is_regular() {
+                match log.file.splice_from(pipe, READ_CHUNK) {
+                    Ok(0) => return Pump::Eof,
+                    Ok(_) => {
+                        log.wrote(label, logger);
+                        log.roll_over(label, logger);
+                        return Pump::More;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Pump::Empty,
+                    // The file system cannot splice: write from user space from now on.
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.pass_through = false,
+                    // A full or failing disk: the bytes are still in the pipe. Read them so the
+                    // child is not blocked, and let the write path count and report the loss.
+                    Err(_) => {}
+                }
+            }
+        }
+        with_read_buffer(|buf| match nix::unistd::read(pipe, buf) {
+            Ok(0) => Pump::Eof,
+            Ok(n) => {
+                self.feed(&buf[..n], logger);
+                Pump::More
+            }
+            Err(nix::errno::Errno::EAGAIN) => Pump::Empty,
+            Err(nix::errno::Errno::EINTR) => Pump::More,
+            Err(_) => Pump::Eof,
+        })
+    }
+}
+
+/// What one [`Channel::pump`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pump {
+    More,
+    Empty,
+    Eof,
 }
 
 /// Python's `repr()` of a bytes object: `b'...'` with Python's escapes.
@@ -99,48 +297,43 @@ struct Output {
 }
 
 impl Output {
-    /// The final read at reap time. It calls read(2) on the non-blocking fd directly: tokio's
-    /// `try_read` answers WouldBlock without reading when the reactor has not yet seen the
-    /// pipe become readable, which is exactly the case right after a quick child exits.
+    fn pump(&self, logger: &Logger) -> Pump {
+        match self.channel.lock() {
+            Ok(mut channel) => channel.pump(self.pipe.as_fd(), logger),
+            Err(_) => Pump::Eof,
+        }
+    }
+
+    /// The final read at reap time, then what capture mode still holds back. It reads the
+    /// non-blocking fd directly, whatever the reactor has seen so far, which is exactly the
+    /// case right after a quick child exits.
     fn drain_at_exit(&self, logger: &Logger) {
-        use std::os::fd::AsFd;
-        with_read_buffer(|buf| {
-            loop {
-                match nix::unistd::read(self.pipe.as_fd(), &mut *buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => self.record(&buf[..n], logger),
-                }
-            }
-        });
-    }
-
-    /// Reads what is available now without waiting; false once the pipe is at EOF.
-    fn drain_now(&self, logger: &Logger) -> bool {
-        with_read_buffer(|buf| {
-            loop {
-                match self.pipe.try_read(&mut *buf) {
-                    Ok(0) => return false,
-                    Ok(n) => self.record(&buf[..n], logger),
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
-                    Err(_) => return false,
-                }
-            }
-        })
-    }
-
-    fn record(&self, data: &[u8], logger: &Logger) {
+        while self.pump(logger) == Pump::More {}
         if let Ok(mut channel) = self.channel.lock() {
-            channel.record(data, logger);
+            channel.finish(logger);
         }
     }
 }
 
-/// Where a channel's output goes: the resolved log file path (AUTO already named) and rotation.
-#[derive(Debug, Clone)]
+/// Where a channel's output goes and what looks at it, as configured (AUTO already named).
+#[derive(Debug, Clone, Default)]
 pub struct LogTarget {
     pub path: Option<String>,
     pub maxbytes: i64,
     pub backups: i64,
+    pub syslog: bool,
+    pub capture_maxbytes: i64,
+    pub events_enabled: bool,
+}
+
+/// Who is writing, for the main log's lines and the output events.
+pub struct OutputOwner<'a> {
+    pub name: &'a str,
+    pub group: &'a str,
+    pub pid: i32,
+    /// `strip_ansi` of `[supervisord]`.
+    pub strip_ansi: bool,
+    pub events: Option<&'a OutputEvents>,
 }
 
 /// The pipes of a running child. Dropping it closes them (supervisor's `close_parent_pipes`).
@@ -166,7 +359,7 @@ impl ChildIo {
     /// Starts capturing `stdout` and `stderr` and opens the log files (supervisor opens them when
     /// the dispatchers are made, at spawn). Must run inside the tokio runtime.
     pub fn start(
-        name: &str,
+        owner: &OutputOwner<'_>,
         stdin: Option<OwnedFd>,
         stdout: OwnedFd,
         stderr: Option<OwnedFd>,
@@ -181,19 +374,42 @@ impl ChildIo {
         let channels = [("stdout", Some(stdout)), ("stderr", stderr)];
         for ((channel, fd), target) in channels.into_iter().zip(targets) {
             let Some(fd) = fd else { continue };
-            let file = match &target.path {
+            let label = format!("{} {channel}", crate::python::repr(owner.name));
+            let log = match &target.path {
                 Some(path) => match LogFile::open(path, target.maxbytes, target.backups) {
-                    Ok(f) => Some(f),
+                    Ok(file) => Some(ChildLog { file, dropping: None }),
                     Err(e) => {
-                        logger.error(&format!("could not open log file {path} for '{name}': {e}"));
+                        logger.error(&format!(
+                            "{label} log file {path}: {}; output is dropped",
+                            crate::python::os_error(&e, Some(path))
+                        ));
                         None
                     }
                 },
                 None => None,
             };
+            let settings = OutputSettings {
+                strip_ansi: owner.strip_ansi,
+                mirror: logger.enabled(crate::config::datatypes::LogLevel::Debug),
+                events: target.events_enabled,
+                capture_maxbytes: target.capture_maxbytes,
+            };
             let output = Arc::new(Output {
                 pipe: pipe::Receiver::from_owned_fd(fd)?,
-                channel: Mutex::new(Channel { name: name.to_string(), channel, file }),
+                channel: Mutex::new(Channel {
+                    pass_through: !settings.looks_at_bytes() && !target.syslog,
+                    dispatcher: OutputDispatcher::new(settings),
+                    out: ChannelOut {
+                        label,
+                        name: owner.name.to_string(),
+                        group: owner.group.to_string(),
+                        pid: owner.pid,
+                        channel,
+                        log,
+                        syslog: target.syslog,
+                        events: owner.events.cloned(),
+                    },
+                }),
             });
             io.tasks.push(tokio::spawn(capture(Arc::clone(&output), logger.clone())));
             io.outputs.push(output);
@@ -225,25 +441,28 @@ impl ChildIo {
         }
     }
 
-    /// `clearProcessLogs`: truncate the live log files (only a running process has them).
+    /// `clearProcessLogs` (`removelogs`): truncate the live log files and forget what capture
+    /// mode holds (only a running process has them).
     pub fn clear_logs(&self) -> std::io::Result<()> {
         for output in &self.outputs {
-            if let Ok(mut channel) = output.channel.lock()
-                && let Some(file) = &mut channel.file
-            {
-                file.remove_and_reopen()?;
+            if let Ok(mut channel) = output.channel.lock() {
+                channel.dispatcher.clear();
+                if let Some(log) = &mut channel.out.log {
+                    log.file.remove_and_reopen()?;
+                }
             }
         }
         Ok(())
     }
 
-    /// SIGUSR2: reopen the live log files.
+    /// SIGUSR2: reopen the live log files. One that cannot be opened is retried, and
+    /// reported, when output next arrives.
     pub fn reopen_logs(&self) {
         for output in &self.outputs {
             if let Ok(mut channel) = output.channel.lock()
-                && let Some(file) = &mut channel.file
+                && let Some(log) = &mut channel.out.log
             {
-                let _ = file.reopen();
+                let _ = log.file.reopen();
             }
         }
     }
@@ -262,8 +481,29 @@ async fn capture(output: Arc<Output>, logger: Logger) {
         if output.pipe.readable().await.is_err() {
             return;
         }
-        if !output.drain_now(&logger) {
-            return;
+        let mut emptied = false;
+        for _ in 0..CHUNKS_PER_TURN {
+            // try_io clears the reactor's readiness when the pipe turns out to be empty.
+            let pumped = output.pipe.try_io(|| match output.pump(&logger) {
+                Pump::Empty => Err(std::io::ErrorKind::WouldBlock.into()),
+                other => Ok(other),
+            });
+            match pumped {
+                Ok(Pump::More) => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    emptied = true;
+                    break;
+                }
+                Ok(_) | Err(_) => {
+                    if let Ok(mut channel) = output.channel.lock() {
+                        channel.finish(&logger);
+                    }
+                    return;
+                }
+            }
+        }
+        if !emptied {
+            tokio::task::yield_now().await;
         }
     }
 }
@@ -372,6 +612,115 @@ mod tests {
         let file_name = std::path::Path::new(&path).file_name().unwrap().to_str().unwrap();
         assert!(file_name.starts_with("web-stdout---supervisor-") && file_name.ends_with(".log"));
         assert!(is_auto_log_of(file_name, "supervisor"));
+    }
+
+    use crate::config::datatypes::LogLevel;
+    use std::io::Write;
+
+    /// A pipe as spawn makes it: the daemon's read end non-blocking.
+    fn pipe() -> (OwnedFd, std::fs::File) {
+        let (reader, writer) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let flags = nix::fcntl::fcntl(&reader, nix::fcntl::FcntlArg::F_GETFL).unwrap();
+        let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+        nix::fcntl::fcntl(&reader, nix::fcntl::FcntlArg::F_SETFL(flags)).unwrap();
+        (reader, std::fs::File::from(writer))
+    }
+
+    async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !done() {
+            assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    fn target(path: &str) -> LogTarget {
+        LogTarget { path: Some(path.to_string()), ..LogTarget::default() }
+    }
+
+    fn owner<'a>(events: Option<&'a OutputEvents>) -> OutputOwner<'a> {
+        OutputOwner { name: "w", group: "g", pid: 42, strip_ansi: false, events }
+    }
+
+    #[tokio::test]
+    async fn output_reaches_the_log_file_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("w.log").to_str().unwrap().to_string();
+        let logger = Logger::new(LogLevel::Info);
+        let (reader, mut writer) = pipe();
+        let none = LogTarget::default();
+        let io = ChildIo::start(&owner(None), None, reader, None, [&target(&log), &none], &logger)
+            .unwrap();
+        let mut expected = Vec::new();
+        for i in 0..2000u32 {
+            let line = format!("line {i} \x00\u{e9}\n").into_bytes();
+            writer.write_all(&line).unwrap();
+            expected.extend_from_slice(&line);
+        }
+        drop(writer);
+        let len = expected.len() as u64;
+        eventually("the whole output", || {
+            std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) >= len
+        })
+        .await;
+        io.drain(&logger);
+        assert_eq!(std::fs::read(&log).unwrap(), expected);
+    }
+
+    #[tokio::test]
+    async fn events_are_produced_for_log_and_communication() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("w.log").to_str().unwrap().to_string();
+        let logger = Logger::new(LogLevel::Info);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (reader, mut writer) = pipe();
+        let t = LogTarget { events_enabled: true, capture_maxbytes: 1000, ..target(&log) };
+        let none = LogTarget::default();
+        let io =
+            ChildIo::start(&owner(Some(&tx)), None, reader, None, [&t, &none], &logger).unwrap();
+        writer
+            .write_all(b"<!--XSUPERVISOR:BEGIN-->hello listener<!--XSUPERVISOR:END-->and a tail")
+            .unwrap();
+        drop(writer);
+        let mut got = Vec::new();
+        let deadline = std::time::Duration::from_secs(10);
+        while got.len() < 3 {
+            let event = tokio::time::timeout(deadline, rx.recv()).await.unwrap().unwrap();
+            got.push((event.kind, event.data, event.process, event.group, event.pid));
+        }
+        io.drain(&logger);
+        let ev = |kind, data: &[u8]| (kind, data.to_vec(), "w".to_string(), "g".to_string(), 42);
+        assert_eq!(
+            got,
+            vec![
+                ev(OutputEventKind::Log, b"hello listener"),
+                ev(OutputEventKind::Communication, b"hello listener"),
+                ev(OutputEventKind::Log, b"and a tail"),
+            ]
+        );
+        // The captured text is not in the normal log (GOT-21); the short tail is written at
+        // the end of output instead of being held forever.
+        assert_eq!(std::fs::read(&log).unwrap(), b"and a tail");
+    }
+
+    #[tokio::test]
+    async fn debug_level_mirrors_output_into_the_main_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("main.log").to_str().unwrap().to_string();
+        let logger = Logger::new(LogLevel::Debug);
+        logger.add_file(&main, 0, 0).unwrap();
+        let (reader, mut writer) = pipe();
+        let none = LogTarget::default();
+        let io = ChildIo::start(&owner(None), None, reader, None, [&none, &none], &logger).unwrap();
+        writer.write_all(b"caf\xe9\n").unwrap();
+        drop(writer);
+        eventually("the mirrored line", || {
+            std::fs::read_to_string(&main).unwrap_or_default().contains("output:")
+        })
+        .await;
+        io.drain(&logger);
+        let text = std::fs::read_to_string(&main).unwrap();
+        assert!(text.contains(" DEBG 'w' stdout output:\nUndecodable: b'caf\\xe9\\n'\n"), "{text}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::config::{Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
 use crate::logs::mainlog::Logger;
 use crate::process::fsm::{Effect, Process, ProcessOs};
-use crate::process::io::{ChildIo, LogTarget, create_auto_log};
+use crate::process::io::{ChildIo, LogTarget, OutputEvents, OutputOwner, create_auto_log};
 use crate::process::spawn::{self, ChildSpec, SpawnedChild, decode_wait_status, signame};
 use crate::process::state::{ProcessState, SupervisorState};
 use nix::errno::Errno;
@@ -133,6 +133,9 @@ pub struct Supervisor {
     /// and every loop iteration); equal generations mean an unchanged table, which lets a
     /// reply computed from it be reused.
     pub generation: u64,
+    /// Where captures send PROCESS_LOG and PROCESS_COMMUNICATION events; `None` while no event
+    /// listener can receive them.
+    pub output_events: Option<OutputEvents>,
 }
 
 impl Supervisor {
@@ -159,6 +162,7 @@ impl Supervisor {
             os,
             logfiles: LogfileMap::default(),
             generation: 0,
+            output_events: None,
         }
     }
 
@@ -183,7 +187,14 @@ impl Supervisor {
                 }
             }
         };
-        LogTarget { path, maxbytes: c.logfile_maxbytes, backups: c.logfile_backups }
+        LogTarget {
+            path,
+            maxbytes: c.logfile_maxbytes,
+            backups: c.logfile_backups,
+            syslog: c.syslog,
+            capture_maxbytes: c.capture_maxbytes,
+            events_enabled: c.events_enabled,
+        }
     }
 
     /// `add_process_group`: false if a group of that name is already active. AUTO log files are
@@ -274,10 +285,18 @@ impl Supervisor {
 
     fn attach(&mut self, group: usize, index: usize, child: SpawnedChild) {
         let pid = child.pid.as_raw();
+        let group_name = self.groups[group].config.name.clone();
         let slot = &mut self.groups[group].processes[index];
         let name = slot.process.config.name.clone();
+        let owner = OutputOwner {
+            name: &name,
+            group: &group_name,
+            pid,
+            strip_ansi: self.options.strip_ansi,
+            events: self.output_events.as_ref(),
+        };
         match ChildIo::start(
-            &name,
+            &owner,
             child.stdin,
             child.stdout,
             child.stderr,
@@ -287,7 +306,7 @@ impl Supervisor {
             Ok(io) => slot.io = Some(io),
             Err(e) => self.logger.error(&format!("could not watch the pipes of '{name}': {e}")),
         }
-        self.pids.insert(pid, (self.groups[group].config.name.clone(), name));
+        self.pids.insert(pid, (group_name, name));
     }
 
     fn apply(&self, fx: Vec<Effect>) {
