@@ -356,14 +356,16 @@ enum Stdin {
 pub struct StdinClosed;
 
 impl ChildIo {
-    /// Starts capturing `stdout` and `stderr` and opens the log files (supervisor opens them when
-    /// the dispatchers are made, at spawn). Must run inside the tokio runtime.
+    /// Starts capturing `stdout` and `stderr` into `files`, the log files opened before the
+    /// fork (see `make_dispatchers`), with what `targets` configures. Must run inside the
+    /// tokio runtime.
     pub fn start(
         owner: &OutputOwner<'_>,
         stdin: Option<OwnedFd>,
         stdout: OwnedFd,
         stderr: Option<OwnedFd>,
-        targets: [&LogTarget; 2],
+        targets: &[LogTarget; 2],
+        files: [Option<LogFile>; 2],
         logger: &Logger,
     ) -> std::io::Result<ChildIo> {
         let stdin = match stdin {
@@ -372,22 +374,10 @@ impl ChildIo {
         };
         let mut io = ChildIo { outputs: Vec::new(), tasks: Vec::new(), stdin };
         let channels = [("stdout", Some(stdout)), ("stderr", stderr)];
-        for ((channel, fd), target) in channels.into_iter().zip(targets) {
+        for (((channel, fd), target), file) in channels.into_iter().zip(targets).zip(files) {
             let Some(fd) = fd else { continue };
             let label = format!("{} {channel}", crate::python::repr(owner.name));
-            let log = match &target.path {
-                Some(path) => match LogFile::open(path, target.maxbytes, target.backups) {
-                    Ok(file) => Some(ChildLog { file, dropping: None }),
-                    Err(e) => {
-                        logger.error(&format!(
-                            "{label} log file {path}: {}; output is dropped",
-                            crate::python::os_error(&e, Some(path))
-                        ));
-                        None
-                    }
-                },
-                None => None,
-            };
+            let log = file.map(|file| ChildLog { file, dropping: None });
             let settings = OutputSettings {
                 strip_ansi: owner.strip_ansi,
                 mirror: logger.enabled(crate::config::datatypes::LogLevel::Debug),
@@ -638,6 +628,29 @@ mod tests {
         LogTarget { path: Some(path.to_string()), ..LogTarget::default() }
     }
 
+    /// Starts capturing one stdout pipe into `target`, as the table does after a spawn.
+    fn start(
+        owner: &OutputOwner<'_>,
+        reader: OwnedFd,
+        target: LogTarget,
+        logger: &Logger,
+    ) -> ChildIo {
+        let file = target
+            .path
+            .as_deref()
+            .map(|p| LogFile::open(p, target.maxbytes, target.backups).unwrap());
+        ChildIo::start(
+            owner,
+            None,
+            reader,
+            None,
+            &[target, LogTarget::default()],
+            [file, None],
+            logger,
+        )
+        .unwrap()
+    }
+
     fn owner<'a>(events: Option<&'a OutputEvents>) -> OutputOwner<'a> {
         OutputOwner { name: "w", group: "g", pid: 42, strip_ansi: false, events }
     }
@@ -648,9 +661,7 @@ mod tests {
         let log = dir.path().join("w.log").to_str().unwrap().to_string();
         let logger = Logger::new(LogLevel::Info);
         let (reader, mut writer) = pipe();
-        let none = LogTarget::default();
-        let io = ChildIo::start(&owner(None), None, reader, None, [&target(&log), &none], &logger)
-            .unwrap();
+        let io = start(&owner(None), reader, target(&log), &logger);
         let mut expected = Vec::new();
         for i in 0..2000u32 {
             let line = format!("line {i} \x00\u{e9}\n").into_bytes();
@@ -675,9 +686,7 @@ mod tests {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let (reader, mut writer) = pipe();
         let t = LogTarget { events_enabled: true, capture_maxbytes: 1000, ..target(&log) };
-        let none = LogTarget::default();
-        let io =
-            ChildIo::start(&owner(Some(&tx)), None, reader, None, [&t, &none], &logger).unwrap();
+        let io = start(&owner(Some(&tx)), reader, t, &logger);
         writer
             .write_all(b"<!--XSUPERVISOR:BEGIN-->hello listener<!--XSUPERVISOR:END-->and a tail")
             .unwrap();
@@ -710,8 +719,7 @@ mod tests {
         let logger = Logger::new(LogLevel::Debug);
         logger.add_file(&main, 0, 0).unwrap();
         let (reader, mut writer) = pipe();
-        let none = LogTarget::default();
-        let io = ChildIo::start(&owner(None), None, reader, None, [&none, &none], &logger).unwrap();
+        let io = start(&owner(None), reader, LogTarget::default(), &logger);
         writer.write_all(b"caf\xe9\n").unwrap();
         drop(writer);
         eventually("the mirrored line", || {

@@ -3,6 +3,7 @@
 //! ordered two-phase shutdown, signal handling). Owned by the actor and nothing else.
 
 use crate::config::{Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
+use crate::logs::files::LogFile;
 use crate::logs::mainlog::Logger;
 use crate::process::fsm::{Effect, Process, ProcessOs};
 use crate::process::io::{ChildIo, LogTarget, OutputEvents, OutputOwner, create_auto_log};
@@ -24,8 +25,8 @@ pub fn now() -> f64 {
 /// One process: its state machine, where its output goes, and its pipes while it runs.
 pub struct ProcessSlot {
     pub process: Process,
-    pub stdout: LogTarget,
-    pub stderr: LogTarget,
+    /// Where stdout and stderr go, in that order.
+    pub logs: [LogTarget; 2],
     pub io: Option<ChildIo>,
 }
 
@@ -50,7 +51,35 @@ pub struct RealOs {
     environ: Vec<(String, String)>,
     serverurl: Option<String>,
     minfds: i64,
-    spawned: Option<SpawnedChild>,
+    /// The log targets of the process being worked on, lent by [`Supervisor::with_process`]
+    /// for the duration of one state-machine call.
+    targets: [LogTarget; 2],
+    /// A child just spawned, with its log files, for the table to pick up.
+    spawned: Option<(SpawnedChild, [Option<LogFile>; 2])>,
+}
+
+/// `make_dispatchers`' log files, opened before the fork as supervisor opens them: a file that
+/// cannot be opened is a spawn error, reported with the errno's name.
+fn open_child_logs(
+    name: &str,
+    targets: &[LogTarget; 2],
+    redirect_stderr: bool,
+) -> Result<[Option<LogFile>; 2], String> {
+    let open = |target: &LogTarget| -> Result<Option<LogFile>, String> {
+        let Some(path) = &target.path else { return Ok(None) };
+        LogFile::open(path, target.maxbytes, target.backups).map(Some).map_err(|e| {
+            let errno = e.raw_os_error().unwrap_or(0);
+            let error = if errno == libc::EMFILE {
+                spawn::SpawnError::TooManyOpenFiles(name.to_string())
+            } else {
+                spawn::SpawnError::Pipes { name: name.to_string(), errno: spawn::errno_name(errno) }
+            };
+            error.to_string()
+        })
+    };
+    let stdout = open(&targets[0])?;
+    let stderr = if redirect_stderr { None } else { open(&targets[1])? };
+    Ok([stdout, stderr])
 }
 
 /// Where a command without a slash is looked for (`ProcessConfig.get_path`): the program's own
@@ -66,6 +95,7 @@ impl ProcessOs for RealOs {
         let config = &process.config;
         let exec = spawn::get_execv_args(&config.command, &exec_path(&self.environ, config))
             .map_err(|e| e.to_string())?;
+        let logs = open_child_logs(&config.name, &self.targets, config.redirect_stderr)?;
         let spec = ChildSpec {
             name: config.name.clone(),
             exec,
@@ -79,7 +109,7 @@ impl ProcessOs for RealOs {
         };
         let child = spawn::spawn(&spec).map_err(|e| e.to_string())?;
         let pid = child.pid.as_raw();
-        self.spawned = Some(child);
+        self.spawned = Some((child, logs));
         Ok(pid)
     }
 
@@ -148,6 +178,7 @@ impl Supervisor {
             environ,
             serverurl: options.serverurl.clone(),
             minfds: options.minfds,
+            targets: Default::default(),
             spawned: None,
         };
         Supervisor {
@@ -209,8 +240,7 @@ impl Supervisor {
             .map(|pc| {
                 let pc = Arc::clone(pc);
                 ProcessSlot {
-                    stdout: self.log_target(&pc, "stdout"),
-                    stderr: self.log_target(&pc, "stderr"),
+                    logs: [self.log_target(&pc, "stdout"), self.log_target(&pc, "stderr")],
                     process: Process::new(pc, &config.name),
                     io: None,
                 }
@@ -220,7 +250,7 @@ impl Supervisor {
         if let Ok(mut map) = self.logfiles.lock() {
             for slot in &group.processes {
                 let name = crate::rpc::namespace::namespec(&group.config.name, slot.process.name());
-                map.insert(name, [slot.stdout.path.clone(), slot.stderr.path.clone()]);
+                map.insert(name, [slot.logs[0].path.clone(), slot.logs[1].path.clone()]);
             }
         }
         let at = self.groups.partition_point(|g| {
@@ -274,16 +304,25 @@ impl Supervisor {
         let mut fx = Vec::new();
         let result = {
             let slot = &mut self.groups[group].processes[index];
-            f(&mut slot.process, &mut self.os, &mut fx)
+            std::mem::swap(&mut self.os.targets, &mut slot.logs);
+            let result = f(&mut slot.process, &mut self.os, &mut fx);
+            std::mem::swap(&mut self.os.targets, &mut slot.logs);
+            result
         };
-        if let Some(child) = self.os.spawned.take() {
-            self.attach(group, index, child);
+        if let Some((child, files)) = self.os.spawned.take() {
+            self.attach(group, index, child, files);
         }
         self.apply(fx);
         result
     }
 
-    fn attach(&mut self, group: usize, index: usize, child: SpawnedChild) {
+    fn attach(
+        &mut self,
+        group: usize,
+        index: usize,
+        child: SpawnedChild,
+        files: [Option<LogFile>; 2],
+    ) {
         let pid = child.pid.as_raw();
         let group_name = self.groups[group].config.name.clone();
         let slot = &mut self.groups[group].processes[index];
@@ -300,7 +339,8 @@ impl Supervisor {
             child.stdin,
             child.stdout,
             child.stderr,
-            [&slot.stdout, &slot.stderr],
+            &slot.logs,
+            files,
             &self.logger,
         ) {
             Ok(io) => slot.io = Some(io),

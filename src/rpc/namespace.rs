@@ -254,8 +254,8 @@ fn process_info_into(out: &mut String, sup: &Supervisor, g: usize, p: usize, now
         ProcessState::Stopped | ProcessState::Exited => "Not started".to_string(),
         _ => String::new(),
     };
-    let stdout = slot.stdout.path.as_deref().unwrap_or_default();
-    let stderr = slot.stderr.path.as_deref().unwrap_or_default();
+    let stdout = slot.logs[0].path.as_deref().unwrap_or_default();
+    let stderr = slot.logs[1].path.as_deref().unwrap_or_default();
     let mut s = StructWriter::begin(out);
     s.str(str_member!("name"), &proc.config.name);
     s.str(str_member!("group"), &group.config.name);
@@ -513,7 +513,7 @@ fn process_log_args<'a>(
     let (g, p) = lookup_process(sup, &text(&params[0])?)?;
     let (offset, length) = (int(&params[1])?, int(&params[2])?);
     let slot = &sup.groups[g].processes[p];
-    let path = if stderr { &slot.stderr.path } else { &slot.stdout.path };
+    let path = &slot.logs[usize::from(stderr)].path;
     Ok((path.as_deref(), offset, length))
 }
 
@@ -949,8 +949,8 @@ fn all_config_info(sup: &Supervisor) -> Value {
                 (Logfile::None, _) => none(),
                 (Logfile::Path(p), _) => Value::Str(p.clone()),
             };
-            let stdout = logfile(&pconfig.stdout, slot.map(|s| &s.stdout.path));
-            let stderr = logfile(&pconfig.stderr, slot.map(|s| &s.stderr.path));
+            let stdout = logfile(&pconfig.stdout, slot.map(|s| &s.logs[0].path));
+            let stderr = logfile(&pconfig.stderr, slot.map(|s| &s.logs[1].path));
             let row = Value::Struct(vec![
                 ("autostart".into(), Value::Bool(pconfig.autostart)),
                 ("directory".into(), opt(&pconfig.directory)),
