@@ -18,7 +18,8 @@ ROW_IDS = (
        for transport in ("unix", "tcp")
        for clients in (1, 8)]
     + ["restart", "idle-cpu", "idle-wakeups", "stopall", "startall", "sigterm-exit",
-       "capture", "capture-ceiling", "binary-size", "soak"]
+       "capture", "capture-cpu", "capture-rotate", "capture-rotate-cpu", "capture-ceiling",
+       "capture-floor", "capture-vs-ceiling", "capture-rss", "capture-lost", "binary-size", "soak"]
 )
 
 SKIPPED_IN_QUICK = {"rss-1000", "pss-1000", "rss-10000", "pss-10000", "soak"}
@@ -42,3 +43,7 @@ def test_bench_quick_reports_every_row(tmp_path):
         median = (row["ours"] or {}).get("median")
         assert isinstance(median, (int, float)) or row["note"].strip(), \
             f"{rid}: neither a figure for ours nor a note explaining why: {row}"
+    # Not a timing: the captured logs must hold exactly the writer's bytes (verified by
+    # `log_writer verify` inside the bench), with and without rotation.
+    lost = rows["capture-lost"]["ours"]
+    assert lost is not None and lost["max"] == 0, f"capture lost or duplicated bytes: {rows['capture-lost']}"

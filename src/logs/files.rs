@@ -39,6 +39,13 @@ pub struct LogFile {
     /// behind `/dev/stdout`), which is then never rotated (Python raises `Illegal seek`).
     position: Option<u64>,
     checked_at: Option<Instant>,
+    /// Why the file is closed, when an open failed: writes report that error, not just
+    /// "not open".
+    open_error: Option<i32>,
+    /// A path into `/dev` or `/proc` (`/dev/stdout`, `/proc/self/fd/1`): whatever file is
+    /// behind it is never rotated and never checked for having moved. Python would rename
+    /// `/dev/stdout` itself, or truncate the file the daemon's stdout was sent to.
+    special: bool,
 }
 
 /// Why [`LogFile::reopen_if_lost`] reopened a file.
@@ -69,6 +76,8 @@ impl LogFile {
             identity: None,
             position: None,
             checked_at: None,
+            open_error: None,
+            special: path.starts_with("/dev/") || path.starts_with("/proc/"),
         };
         log.open_at_end()?;
         Ok(log)
@@ -103,7 +112,7 @@ impl LogFile {
     /// Appends `data` at the end of the file without rolling over.
     pub fn append(&mut self, data: &[u8]) -> Result<(), Dropped> {
         let Some(file) = self.file.as_mut() else {
-            return Err(Dropped { bytes: data.len(), error: closed() });
+            return Err(Dropped { bytes: data.len(), error: self.closed() });
         };
         let mut written = 0;
         let start = match self.position {
@@ -134,7 +143,7 @@ impl LogFile {
     /// the pipe. Only for regular files (see [`LogFile::is_regular`]); does not roll over.
     pub fn splice_from(&mut self, from: BorrowedFd<'_>, max: usize) -> io::Result<usize> {
         use nix::fcntl::{SpliceFFlags, splice};
-        let Some(file) = self.file.as_mut() else { return Err(closed()) };
+        let Some(file) = self.file.as_mut() else { return Err(self.closed()) };
         let start = file.seek(SeekFrom::End(0))?;
         loop {
             match splice(from, None, file.as_fd(), None, max, SpliceFFlags::SPLICE_F_NONBLOCK) {
@@ -223,7 +232,8 @@ impl LogFile {
             Err(e) => return Err(e),
         };
         let meta = file.metadata()?;
-        self.identity = meta.file_type().is_file().then(|| (meta.dev(), meta.ino()));
+        self.identity =
+            (meta.file_type().is_file() && !self.special).then(|| (meta.dev(), meta.ino()));
         self.file = Some(file);
         Ok(())
     }
@@ -232,7 +242,7 @@ impl LogFile {
     /// after every write). A failed backup shift still reopens `path`, unlike Python, so the
     /// log is not lost for good; if even that fails the handler stays closed.
     pub fn rollover_if_due(&mut self) -> io::Result<()> {
-        if self.maxbytes <= 0 || self.file.is_none() {
+        if self.maxbytes <= 0 || self.file.is_none() || self.special {
             return Ok(());
         }
         let Some(position) = self.position else { return Ok(()) };
@@ -242,16 +252,15 @@ impl LogFile {
         self.close();
         let shifted = self.shift_backups();
         // Python reopens with 'wb' here (truncating).
-        let reopened =
-            OpenOptions::new().write(true).create(true).truncate(true).open(&self.path).and_then(
-                |f| {
-                    let meta = f.metadata()?;
-                    self.identity = meta.file_type().is_file().then(|| (meta.dev(), meta.ino()));
-                    self.position = Some(0);
-                    self.file = Some(f);
-                    Ok(())
-                },
-            );
+        let reopened = OpenOptions::new().write(true).create(true).truncate(true).open(&self.path);
+        self.open_error = reopened.as_ref().err().and_then(io::Error::raw_os_error);
+        let reopened = reopened.and_then(|f| {
+            let meta = f.metadata()?;
+            self.identity = meta.file_type().is_file().then(|| (meta.dev(), meta.ino()));
+            self.position = Some(0);
+            self.file = Some(f);
+            Ok(())
+        });
         shifted.and(reopened)
     }
 
@@ -269,8 +278,13 @@ impl LogFile {
     }
 }
 
-fn closed() -> io::Error {
-    io::Error::other("log file is not open")
+impl LogFile {
+    fn closed(&self) -> io::Error {
+        match self.open_error {
+            Some(errno) => io::Error::from_raw_os_error(errno),
+            None => io::Error::other("log file is not open"),
+        }
+    }
 }
 
 fn remove_tolerating_enoent(path: &str) -> io::Result<()> {

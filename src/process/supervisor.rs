@@ -434,7 +434,7 @@ impl Supervisor {
                 self.logger.reopen();
                 for slot in self.groups.iter().flat_map(|g| g.processes.iter()) {
                     if let Some(io) = &slot.io {
-                        io.reopen_logs();
+                        io.reopen_logs(&self.logger);
                     }
                 }
             }
