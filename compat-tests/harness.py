@@ -101,7 +101,10 @@ class Daemon:
         self.log = open(self.tmp / "stdout.txt", "wb")
         self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=subprocess.STDOUT,
                                      cwd=self.tmp)
+        return self.wait_up()
 
+    def wait_up(self):
+        """Polls until the daemon answers getState with RUNNING (fails if it exits)."""
         def up():
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.kind} supervisord exited: {self.output()}")

@@ -125,16 +125,7 @@ class Sup(Daemon):
                 while data := os.read(fd, 65536):
                     self.captured += data
             threading.Thread(target=pump, daemon=True).start()
-
-        def up():
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.kind} supervisord exited: {self.output()}")
-            try:
-                return self.rpc().supervisor.getState()["statename"] == "RUNNING"
-            except (OSError, xmlrpc.client.Fault, xmlrpc.client.ProtocolError):
-                return False
-        wait_for(up, what=f"{self.kind} supervisord to answer")
-        return self
+        return self.wait_up()
 
     def output(self):
         if self.stdout_mode == "pipe":
