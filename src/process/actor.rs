@@ -10,6 +10,7 @@
 //! a loop iteration would act on: it is answered without one. Only the deadline matters then,
 //! and it is cached from the last full iteration (nothing else moves it).
 
+use crate::events::Event;
 use crate::process::state::SupervisorState;
 use crate::process::supervisor::{Supervisor, now};
 use std::sync::Arc;
@@ -153,6 +154,8 @@ impl Actor {
         self.deadline = self.supervisor.next_deadline();
         // One timer, moved only when the wake-up time changes (after full iterations), rather
         // than a new one per request.
+        // `runforever` starts by telling listeners the daemon is running.
+        self.supervisor.notify(Event::supervisor_state(true));
         let sleep = tokio::time::sleep(self.sleep_duration());
         tokio::pin!(sleep);
         loop {
@@ -184,17 +187,23 @@ impl Actor {
                         pending.push(sig);
                     }
                 }
+                Some(captured) = self.supervisor.inbox.recv() => {
+                    self.supervisor.captured(captured);
+                    self.supervisor.take_captured();
+                }
                 () = &mut sleep => {}
             }
             // The rest of one loop iteration, in supervisor's order.
             let sup = &mut self.supervisor;
             sup.generation += 1;
+            sup.take_captured();
             sup.transition_all(now());
             sup.reap();
             if !pending.is_empty() {
                 let sig = pending.remove(0);
                 sup.handle_signal(sig);
             }
+            sup.tick(now());
             self.poll_waiters();
             let sup = &mut self.supervisor;
             if sup.mood < SupervisorState::Running {

@@ -66,8 +66,17 @@ pub struct OutputEvent {
     pub data: Vec<u8>,
 }
 
-/// Where captures send their output events.
-pub type OutputEvents = mpsc::UnboundedSender<OutputEvent>;
+/// What capture tasks hand to the process table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Captured {
+    /// A PROCESS_LOG or PROCESS_COMMUNICATION event from a program's output.
+    Event(OutputEvent),
+    /// Bytes an event listener wrote on its stdout, the protocol channel.
+    Listener { pid: i32, data: Vec<u8> },
+}
+
+/// Where capture tasks send what the table must see.
+pub type CaptureInbox = mpsc::UnboundedSender<Captured>;
 
 /// A child log file and whether output is being dropped because it cannot be written.
 struct ChildLog {
@@ -154,7 +163,10 @@ struct ChannelOut {
     channel: &'static str,
     log: Option<ChildLog>,
     syslog: bool,
-    events: Option<OutputEvents>,
+    events: Option<CaptureInbox>,
+    /// This is an event listener's stdout: the bytes go to the table for the protocol.
+    listener: bool,
+    strip_ansi: bool,
 }
 
 /// The effects of one dispatcher call, applied to a channel.
@@ -204,20 +216,43 @@ impl OutputSink for ChannelSink<'_> {
 impl ChannelOut {
     fn send_event(&self, kind: OutputEventKind, data: Vec<u8>) {
         if let Some(events) = &self.events {
-            let _ = events.send(OutputEvent {
+            let _ = events.send(Captured::Event(OutputEvent {
                 kind,
                 channel: self.channel,
                 process: self.name.clone(),
                 group: self.group.clone(),
                 pid: self.pid,
                 data,
-            });
+            }));
+        }
+    }
+
+    /// `PEventListenerDispatcher.handle_read_event`: the main log at DEBG shows the bytes'
+    /// repr, the log file (if any) gets them, and the table gets them for the protocol.
+    fn listener_output(&mut self, data: &[u8], logger: &Logger) {
+        if data.is_empty() {
+            return;
+        }
+        logger.debug(&format!("{} output:\n{}", self.label, bytes_repr(data)));
+        if let Some(log) = &mut self.log {
+            if self.strip_ansi {
+                log.write(&crate::logs::capture::strip_escapes(data), &self.label, logger);
+            } else {
+                log.write(data, &self.label, logger);
+            }
+        }
+        if let Some(inbox) = &self.events {
+            let _ = inbox.send(Captured::Listener { pid: self.pid, data: data.to_vec() });
         }
     }
 }
 
 impl Channel {
     fn feed(&mut self, data: &[u8], logger: &Logger) {
+        if self.out.listener {
+            self.out.listener_output(data, logger);
+            return;
+        }
         self.dispatcher.feed(data, &mut ChannelSink { channel: &mut self.out, logger });
     }
 
@@ -353,7 +388,9 @@ pub struct OutputOwner<'a> {
     pub pid: i32,
     /// `strip_ansi` of `[supervisord]`.
     pub strip_ansi: bool,
-    pub events: Option<&'a OutputEvents>,
+    /// An event listener: its stdout is the protocol channel.
+    pub listener: bool,
+    pub events: Option<&'a CaptureInbox>,
 }
 
 /// The pipes of a running child. Dropping it closes them (supervisor's `close_parent_pipes`).
@@ -404,10 +441,11 @@ impl ChildIo {
                 events: target.events_enabled,
                 capture_maxbytes: target.capture_maxbytes,
             };
+            let listener = owner.listener && channel == "stdout";
             let output = Arc::new(Output {
                 pipe: pipe::Receiver::from_owned_fd(fd)?,
                 channel: Mutex::new(Channel {
-                    pass_through: !settings.looks_at_bytes() && !target.syslog,
+                    pass_through: !settings.looks_at_bytes() && !target.syslog && !listener,
                     grown: false,
                     dispatcher: OutputDispatcher::new(settings),
                     out: ChannelOut {
@@ -419,6 +457,8 @@ impl ChildIo {
                         log,
                         syslog: target.syslog,
                         events: owner.events.cloned(),
+                        listener,
+                        strip_ansi: owner.strip_ansi,
                     },
                 }),
             });
@@ -676,8 +716,8 @@ mod tests {
         .unwrap()
     }
 
-    fn owner<'a>(events: Option<&'a OutputEvents>) -> OutputOwner<'a> {
-        OutputOwner { name: "w", group: "g", pid: 42, strip_ansi: false, events }
+    fn owner<'a>(events: Option<&'a CaptureInbox>) -> OutputOwner<'a> {
+        OutputOwner { name: "w", group: "g", pid: 42, strip_ansi: false, listener: false, events }
     }
 
     #[tokio::test]
@@ -719,7 +759,11 @@ mod tests {
         let mut got = Vec::new();
         let deadline = std::time::Duration::from_secs(10);
         while got.len() < 3 {
-            let event = tokio::time::timeout(deadline, rx.recv()).await.unwrap().unwrap();
+            let Captured::Event(event) =
+                tokio::time::timeout(deadline, rx.recv()).await.unwrap().unwrap()
+            else {
+                panic!("not an output event")
+            };
             got.push((event.kind, event.data, event.process, event.group, event.pid));
         }
         io.drain(&logger);

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod fsm;
 pub mod io;
+pub mod notify;
 pub mod spawn;
 pub mod state;
 pub mod supervisor;

@@ -2,11 +2,15 @@
 //! (adding and removing groups, transitioning every process in priority order, reaping, the
 //! ordered two-phase shutdown, signal handling). Owned by the actor and nothing else.
 
-use crate::config::{Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
+use crate::config::{GroupKind, Logfile, ProcessConfig, ProcessGroupConfig, ServerOptions};
+use crate::events::Event;
+use crate::events::pool::EventPool;
 use crate::logs::files::LogFile;
 use crate::logs::mainlog::Logger;
 use crate::process::fsm::{Effect, Process, ProcessOs};
-use crate::process::io::{ChildIo, LogTarget, OutputEvents, OutputOwner, create_auto_log};
+use crate::process::io::{
+    CaptureInbox, Captured, ChildIo, LogTarget, OutputOwner, create_auto_log,
+};
 use crate::process::spawn::{self, ChildSpec, SpawnedChild, decode_wait_status, signame};
 use crate::process::state::{ProcessState, SupervisorState};
 use nix::errno::Errno;
@@ -28,6 +32,16 @@ pub struct ProcessSlot {
     /// Where stdout and stderr go, in that order.
     pub logs: [LogTarget; 2],
     pub io: Option<ChildIo>,
+    /// An event listener's protocol state and the event in hand, made at each spawn.
+    pub listener: Option<Listener>,
+}
+
+/// What supervisor keeps on an event listener `Subprocess`: `listener_state` (inside the
+/// protocol) and `event`.
+#[derive(Debug, Default)]
+pub struct Listener {
+    pub protocol: crate::events::listener::Protocol,
+    pub event: Option<crate::events::pool::Queued>,
 }
 
 /// A process group as it is active now.
@@ -35,6 +49,8 @@ pub struct Group {
     pub config: Arc<ProcessGroupConfig>,
     /// In the config's order: priority, then name.
     pub processes: Vec<ProcessSlot>,
+    /// The event buffer of an `[eventlistener:x]` pool.
+    pub pool: Option<crate::events::pool::EventPool>,
 }
 
 impl Group {
@@ -163,9 +179,12 @@ pub struct Supervisor {
     /// and every loop iteration); equal generations mean an unchanged table, which lets a
     /// reply computed from it be reused.
     pub generation: u64,
-    /// Where captures send PROCESS_LOG and PROCESS_COMMUNICATION events; `None` while no event
-    /// listener can receive them.
-    pub output_events: Option<OutputEvents>,
+    /// Subscriptions, serials and ticks (see `process::notify`).
+    pub(crate) events: crate::process::notify::EventBus,
+    /// Where capture tasks send output events and listener protocol bytes...
+    pub(crate) inbox_tx: CaptureInbox,
+    /// ...and where the table takes them from.
+    pub inbox: tokio::sync::mpsc::UnboundedReceiver<Captured>,
 }
 
 impl Supervisor {
@@ -174,6 +193,7 @@ impl Supervisor {
         logger: Logger,
         environ: Vec<(String, String)>,
     ) -> Supervisor {
+        let (inbox_tx, inbox) = tokio::sync::mpsc::unbounded_channel();
         let os = RealOs {
             environ,
             serverurl: options.serverurl.clone(),
@@ -193,7 +213,9 @@ impl Supervisor {
             os,
             logfiles: LogfileMap::default(),
             generation: 0,
-            output_events: None,
+            events: Default::default(),
+            inbox_tx,
+            inbox,
         }
     }
 
@@ -243,10 +265,19 @@ impl Supervisor {
                     logs: [self.log_target(&pc, "stdout"), self.log_target(&pc, "stderr")],
                     process: Process::new(pc, &config.name),
                     io: None,
+                    listener: None,
                 }
             })
             .collect();
-        let group = Group { config, processes };
+        let pool = match &config.kind {
+            GroupKind::EventListenerPool(pool) => {
+                self.events.subscribe(&config.name, &pool.events);
+                Some(EventPool::new(&config.name, pool.buffer_size))
+            }
+            _ => None,
+        };
+        let name = config.name.clone();
+        let group = Group { config, processes, pool };
         if let Ok(mut map) = self.logfiles.lock() {
             for slot in &group.processes {
                 let name = crate::rpc::namespace::namespec(&group.config.name, slot.process.name());
@@ -257,6 +288,7 @@ impl Supervisor {
             (g.config.priority, &g.config.name) <= (group.config.priority, &group.config.name)
         });
         self.groups.insert(at, group);
+        self.notify(Event::process_group(true, &name));
         true
     }
 
@@ -277,12 +309,21 @@ impl Supervisor {
                 ));
             }
         }
+        self.events.unsubscribe(name);
+        self.notify(Event::process_group(false, name));
         true
     }
 
     /// The PATH a process's command is resolved against.
     pub fn exec_path(&self, config: &ProcessConfig) -> String {
         exec_path(&self.os.environ, config)
+    }
+
+    /// The group and process indexes of the child running as `pid`.
+    pub fn slot_of_pid(&self, pid: i32) -> Option<(usize, usize)> {
+        let (group, name) = self.pids.get(&pid)?;
+        let g = self.group_index(group)?;
+        Some((g, self.process_index(g, name)?))
     }
 
     pub fn group_index(&self, name: &str) -> Option<usize> {
@@ -312,7 +353,7 @@ impl Supervisor {
         if let Some((child, files)) = self.os.spawned.take() {
             self.attach(group, index, child, files);
         }
-        self.apply(fx);
+        self.apply(group, index, fx);
         result
     }
 
@@ -325,14 +366,19 @@ impl Supervisor {
     ) {
         let pid = child.pid.as_raw();
         let group_name = self.groups[group].config.name.clone();
+        let listener = self.groups[group].pool.is_some();
         let slot = &mut self.groups[group].processes[index];
         let name = slot.process.config.name.clone();
+        if listener {
+            slot.listener = Some(Listener::default());
+        }
         let owner = OutputOwner {
             name: &name,
             group: &group_name,
             pid,
             strip_ansi: self.options.strip_ansi,
-            events: self.output_events.as_ref(),
+            listener,
+            events: Some(&self.inbox_tx),
         };
         match ChildIo::start(
             &owner,
@@ -349,23 +395,35 @@ impl Supervisor {
         self.pids.insert(pid, (group_name, name));
     }
 
-    fn apply(&self, fx: Vec<Effect>) {
+    fn apply(&mut self, group: usize, index: usize, fx: Vec<Effect>) {
         for effect in fx {
             match effect {
                 Effect::Log(level, message) => self.logger.log(level, &message),
-                // PROCESS_STATE_* events come with event listeners (issue 6); waiters re-check
-                // every process after each actor iteration, so nothing else needs the change.
-                Effect::StateChange(_) => {}
+                Effect::StateChange(change) => {
+                    let event = Event::process_state(
+                        change.to,
+                        self.groups[group].processes[index].process.name(),
+                        &self.groups[group].config.name,
+                        change.from,
+                        change.tries,
+                        change.expected,
+                        change.pid,
+                    );
+                    self.notify(event);
+                }
             }
         }
     }
 
-    /// Every group's `transition()`, in priority order.
+    /// Every group's `transition()`, in priority order; a pool then dispatches its buffer.
     pub fn transition_all(&mut self, now: f64) {
         let mood = self.mood;
         for g in 0..self.groups.len() {
             for p in 0..self.groups[g].processes.len() {
                 self.with_process(g, p, |proc, os, fx| proc.transition(now, mood, os, fx));
+            }
+            if self.groups[g].pool.is_some() {
+                self.dispatch(g);
             }
         }
     }
@@ -376,6 +434,7 @@ impl Supervisor {
             .iter()
             .flat_map(|g| g.processes.iter())
             .filter_map(|s| s.process.next_deadline(self.mood))
+            .chain(self.events.next_tick())
             .min_by(f64::total_cmp)
     }
 
@@ -400,11 +459,20 @@ impl Supervisor {
                     if let Some(io) = &self.groups[g].processes[p].io {
                         io.drain(&self.logger);
                     }
+                    // What the drain (or earlier reads) sent, a listener's last words included,
+                    // is handled before the exit, as supervisor reads before it reaps.
+                    self.take_captured();
                     let now = now();
                     self.with_process(g, p, |proc, _, fx| {
                         proc.finish(exitstatus, &message, now, fx)
                     });
                     self.groups[g].processes[p].io = None;
+                    // A listener that dies with an event in hand rejects it.
+                    if let Some(event) =
+                        self.groups[g].processes[p].listener.as_mut().and_then(|l| l.event.take())
+                    {
+                        self.reject(g, event);
+                    }
                 }
             }
         }
@@ -448,6 +516,7 @@ impl Supervisor {
         if !self.stopping {
             self.stopping = true;
             self.stop_groups = self.groups.iter().map(|g| g.config.name.clone()).collect();
+            self.notify(Event::supervisor_state(false));
         }
         if let Some(name) = self.stop_groups.last().cloned()
             && let Some(g) = self.group_index(&name)

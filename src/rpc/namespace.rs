@@ -729,8 +729,10 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
             done(Value::Bool(true))
         }
         "sendRemoteCommEvent" => {
-            // Never checks the mood (GOT-27). The event itself comes with event listeners.
+            // Never checks the mood (GOT-27).
             arity(params, 2, 2)?;
+            let (kind, data) = (text(&params[0])?, text(&params[1])?);
+            sup.notify(crate::events::Event::remote_communication(&kind, &data));
             done(Value::Bool(true))
         }
         "reloadConfig" => {
