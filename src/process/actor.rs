@@ -211,7 +211,11 @@ impl Actor {
             }
             self.deadline = self.supervisor.next_deadline();
             self.mood.store(self.supervisor.mood.code(), Ordering::Release);
-            let wait = if pending.is_empty() { self.sleep_duration() } else { Duration::ZERO };
+            let wait = if pending.is_empty() && !self.supervisor.dispatch_due() {
+                self.sleep_duration()
+            } else {
+                Duration::ZERO
+            };
             sleep.as_mut().reset(tokio::time::Instant::now() + wait);
         }
     }
@@ -255,7 +259,8 @@ impl Actor {
     fn sleep_duration(&self) -> Duration {
         const EPSILON: f64 = 0.001;
         let sup = &self.supervisor;
-        let busy = !self.waiters.is_empty() || sup.mood < SupervisorState::Running;
+        let busy =
+            !self.waiters.is_empty() || sup.mood < SupervisorState::Running || sup.events_waiting();
         let cap = if busy { 1.0 } else { 3600.0 };
         let until = self.deadline.map_or(cap, |d| (d - now() + EPSILON).clamp(0.0, cap));
         Duration::from_secs_f64(until)

@@ -18,11 +18,14 @@ pub struct EventBus {
     subscriptions: Vec<(EventType, String)>,
     serial: i64,
     ticks: [Option<i64>; 3],
+    /// The last dispatch found a READY listener but could not write to it (EPIPE); retrying
+    /// at once would spin, so the loop falls back to supervisor's one-second cadence.
+    stalled: bool,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
-        EventBus { subscriptions: Vec::new(), serial: -1, ticks: [None; 3] }
+        EventBus { subscriptions: Vec::new(), serial: -1, ticks: [None; 3], stalled: false }
     }
 }
 
@@ -122,6 +125,26 @@ impl Supervisor {
         }
     }
 
+    /// Whether some pool holds events and has a listener ready for one: the next loop
+    /// iteration must come at once (an event notified after the pools' transitions, such as
+    /// PROCESS_STATE_EXITED at reap, would otherwise wait for an unrelated wake-up).
+    pub fn dispatch_due(&self) -> bool {
+        !self.events.stalled && self.events_waiting()
+    }
+
+    /// Whether some pool holds events and has a listener ready for one.
+    pub fn events_waiting(&self) -> bool {
+        self.groups.iter().any(|group| {
+            group.pool.as_ref().is_some_and(|pool| !pool.is_empty())
+                && group.processes.iter().any(|s| {
+                    s.process.state == ProcessState::Running
+                        && s.listener.as_ref().is_some_and(|l| {
+                            l.protocol.state == crate::events::listener::ListenerState::Ready
+                        })
+                })
+        })
+    }
+
     /// `EventListenerPool.transition`'s dispatch: when a listener is RUNNING and READY, hand
     /// it the oldest events until one cannot be given to anyone (that one goes back first).
     pub(crate) fn dispatch(&mut self, g: usize) {
@@ -134,8 +157,10 @@ impl Supervisor {
         if !capable {
             return;
         }
+        self.events.stalled = false;
         while let Some(queued) = self.groups[g].pool.as_mut().and_then(|p| p.pop()) {
             if !self.dispatch_event(g, &queued) {
+                self.events.stalled = true;
                 self.reject(g, queued);
                 break;
             }

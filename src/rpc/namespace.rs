@@ -101,6 +101,17 @@ fn text(v: &Value) -> Result<String, Fault> {
     v.as_str().map(str::to_string).ok_or_else(incorrect)
 }
 
+/// Python's `'%s' % x` for the scalar XML-RPC values a client may pass where supervisor only
+/// formats the argument (`sendRemoteCommEvent`); other types answer INCORRECT_PARAMETERS.
+fn formatted(v: &Value) -> Result<String, Fault> {
+    match v {
+        Value::Str(s) => Ok(s.clone()),
+        Value::Int(i) => Ok(i.to_string()),
+        Value::Bool(b) => Ok(if *b { "True" } else { "False" }.to_string()),
+        _ => Err(incorrect()),
+    }
+}
+
 /// Python's `int(x)` on an XML-RPC value.
 fn int(v: &Value) -> Result<i64, Fault> {
     match v {
@@ -731,7 +742,7 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
         "sendRemoteCommEvent" => {
             // Never checks the mood (GOT-27).
             arity(params, 2, 2)?;
-            let (kind, data) = (text(&params[0])?, text(&params[1])?);
+            let (kind, data) = (formatted(&params[0])?, formatted(&params[1])?);
             sup.notify(crate::events::Event::remote_communication(&kind, &data));
             done(Value::Bool(true))
         }
