@@ -19,7 +19,8 @@ ROW_IDS = (
        for clients in (1, 8)]
     + ["restart", "idle-cpu", "idle-wakeups", "stopall", "startall", "sigterm-exit",
        "capture", "capture-cpu", "capture-rotate", "capture-rotate-cpu", "capture-ceiling",
-       "capture-floor", "capture-vs-ceiling", "capture-rss", "capture-lost", "binary-size", "soak"]
+       "capture-floor", "capture-vs-ceiling", "capture-rss", "capture-lost", "events-rate",
+       "events-latency", "binary-size", "soak"]
 )
 
 SKIPPED_IN_QUICK = {"rss-1000", "pss-1000", "rss-10000", "pss-10000", "soak"}
@@ -47,3 +48,8 @@ def test_bench_quick_reports_every_row(tmp_path):
     # `log_writer verify` inside the bench), with and without rotation.
     lost = rows["capture-lost"]["ours"]
     assert lost is not None and lost["max"] == 0, f"capture lost or duplicated bytes: {rows['capture-lost']}"
+    # Not a timing: every events-rate run checks that the listener read exactly the events sent,
+    # with consecutive serials and pool serials, and records a failure otherwise.
+    rate = rows["events-rate"]
+    assert rate["ours"] is not None and "ours failed" not in rate["note"], \
+        f"events lost, duplicated or reordered on the way to the listener: {rate}"
