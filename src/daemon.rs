@@ -253,8 +253,11 @@ fn write_pidfile(options: &ServerOptions, logger: &Logger) -> bool {
 
 /// Runs supervisord until it shuts down. `realize` re-reads the config from the same command
 /// line for every (re)start, as supervisor builds a new options object each time.
-pub fn run(realize: impl Fn() -> Result<ServerOptions, ConfigError>) -> Result<(), StartupError> {
+pub fn run(
+    realize: impl Fn() -> Result<ServerOptions, ConfigError> + Send + Sync + 'static,
+) -> Result<(), StartupError> {
     tune_allocator();
+    let realize: crate::process::supervisor::Reread = Arc::new(realize);
     let mut first = true;
     loop {
         let options = Arc::new(realize()?);
@@ -269,6 +272,7 @@ pub fn run(realize: impl Fn() -> Result<ServerOptions, ConfigError>) -> Result<(
         }
         let environ = Environ::from_process().vars;
         let mut supervisor = Supervisor::new(Arc::clone(&options), logger.clone(), environ);
+        supervisor.reread = Some(Arc::clone(&realize));
         for group in &options.file.groups {
             supervisor.add_process_group(Arc::clone(group));
         }

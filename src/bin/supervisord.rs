@@ -33,8 +33,9 @@ fn main() -> ExitCode {
     if command_line.configfile.is_none() && nix::unistd::getuid().is_root() {
         let _ = writeln!(std::io::stderr(), "UserWarning: {ROOT_SEARCH_WARNING}");
     }
+    let name = progname.clone();
     let realize =
-        || ServerOptions::realize(command_line.clone(), &progname, &Environ::from_process());
+        move || ServerOptions::realize(command_line.clone(), &name, &Environ::from_process());
     match supervisor::daemon::run(realize) {
         Ok(()) => ExitCode::SUCCESS,
         Err(supervisor::daemon::StartupError::Config(e)) => usage(&progname, &e),

@@ -116,6 +116,78 @@ pub struct ProcessGroupConfig {
     pub processes: Vec<std::sync::Arc<ProcessConfig>>,
 }
 
+impl ChannelConfig {
+    /// `ProcessConfig.__eq__` for one channel's parameters: a logfile that is AUTO on either
+    /// side is not compared at all (supervisor skips `Automatic` values), so switching between
+    /// AUTO and a path is not a change.
+    fn same_as(&self, other: &ChannelConfig) -> bool {
+        let logfile_equal = matches!(self.logfile, Logfile::Auto)
+            || matches!(other.logfile, Logfile::Auto)
+            || self.logfile == other.logfile;
+        logfile_equal
+            && self.logfile_maxbytes == other.logfile_maxbytes
+            && self.logfile_backups == other.logfile_backups
+            && self.capture_maxbytes == other.capture_maxbytes
+            && self.events_enabled == other.events_enabled
+            && self.syslog == other.syslog
+    }
+}
+
+impl ProcessConfig {
+    /// `ProcessConfig.__eq__`: every parameter, the environment compared as a dict (order does
+    /// not matter), AUTO logfiles skipped.
+    pub fn same_as(&self, other: &ProcessConfig) -> bool {
+        let env_equal = self.environment.len() == other.environment.len()
+            && self.environment.iter().all(|kv| other.environment.contains(kv));
+        self.name == other.name
+            && self.command == other.command
+            && self.directory == other.directory
+            && self.umask == other.umask
+            && self.priority == other.priority
+            && self.autostart == other.autostart
+            && self.autorestart == other.autorestart
+            && self.startsecs == other.startsecs
+            && self.startretries == other.startretries
+            && self.uid == other.uid
+            && self.stdout.same_as(&other.stdout)
+            && self.stderr.same_as(&other.stderr)
+            && self.stopsignal == other.stopsignal
+            && self.stopwaitsecs == other.stopwaitsecs
+            && self.stopasgroup == other.stopasgroup
+            && self.killasgroup == other.killasgroup
+            && self.exitcodes == other.exitcodes
+            && self.redirect_stderr == other.redirect_stderr
+            && env_equal
+            && self.serverurl == other.serverurl
+    }
+}
+
+impl ProcessGroupConfig {
+    /// Whether a reread leaves this group unchanged, as `cand != curdict[name]` decides it in
+    /// `diff_to_active` (`self` is the new config, `active` the running one). The class rules
+    /// are Python's: a plain group compares equal to an fcgi group with the same processes
+    /// (`FastCGIGroupConfig` subclasses `ProcessGroupConfig`) but not the other way round, and
+    /// a pool's events are a set.
+    pub fn same_as(&self, active: &ProcessGroupConfig) -> bool {
+        let kind_equal = match (&self.kind, &active.kind) {
+            (GroupKind::Program, GroupKind::Program | GroupKind::FastCgi(_)) => true,
+            (GroupKind::FastCgi(a), GroupKind::FastCgi(b)) => a == b,
+            (GroupKind::EventListenerPool(a), GroupKind::EventListenerPool(b)) => {
+                a.buffer_size == b.buffer_size
+                    && a.result_handler == b.result_handler
+                    && a.events.len() == b.events.len()
+                    && a.events.iter().all(|e| b.events.contains(e))
+            }
+            _ => false,
+        };
+        kind_equal
+            && self.name == active.name
+            && self.priority == active.priority
+            && self.processes.len() == active.processes.len()
+            && self.processes.iter().zip(&active.processes).all(|(a, b)| a.same_as(b))
+    }
+}
+
 /// Every event type a listener may subscribe to, abstract ones included (`events.EventTypes`).
 pub const EVENT_TYPE_NAMES: &[&str] = &[
     "EVENT",

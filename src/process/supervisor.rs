@@ -51,6 +51,8 @@ pub struct Group {
     pub processes: Vec<ProcessSlot>,
     /// The event buffer of an `[eventlistener:x]` pool.
     pub pool: Option<crate::events::pool::EventPool>,
+    /// When it was added, for supervisor's dict order of active groups.
+    pub added: u64,
 }
 
 impl Group {
@@ -185,6 +187,20 @@ pub struct Supervisor {
     pub(crate) inbox_tx: CaptureInbox,
     /// ...and where the table takes them from.
     pub inbox: tokio::sync::mpsc::UnboundedReceiver<Captured>,
+    /// Reads the configuration again from the same command line (`reloadConfig`).
+    pub reread: Option<Reread>,
+    groups_added: u64,
+}
+
+/// How the table reads its configuration again: the daemon's own `realize`.
+pub type Reread = Arc<dyn Fn() -> Result<ServerOptions, crate::config::ConfigError> + Send + Sync>;
+
+/// `reloadConfig`'s answer: group names added, changed and removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigDiff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 impl Supervisor {
@@ -216,6 +232,8 @@ impl Supervisor {
             events: Default::default(),
             inbox_tx,
             inbox,
+            reread: None,
+            groups_added: 0,
         }
     }
 
@@ -277,7 +295,8 @@ impl Supervisor {
             _ => None,
         };
         let name = config.name.clone();
-        let group = Group { config, processes, pool };
+        self.groups_added += 1;
+        let group = Group { config, processes, pool, added: self.groups_added };
         if let Ok(mut map) = self.logfiles.lock() {
             for slot in &group.processes {
                 let name = crate::rpc::namespace::namespec(&group.config.name, slot.process.name());
@@ -290,6 +309,52 @@ impl Supervisor {
         self.groups.insert(at, group);
         self.notify(Event::process_group(true, &name));
         true
+    }
+
+    /// `reloadConfig`: reads the configuration again and reports what differs from the
+    /// active groups (`diff_to_active`); nothing is started or stopped. As supervisor's
+    /// `process_config` does on its live options object, the new `[supervisord]` values
+    /// replace the old ones except those given on the command line, and the log and pid
+    /// file paths come back as written, not made absolute (GOT-17).
+    pub fn reload_config(&mut self) -> Result<ConfigDiff, crate::config::ConfigError> {
+        let Some(reread) = self.reread.clone() else { return Ok(ConfigDiff::default()) };
+        let mut new = reread()?;
+        let c = &new.command_line;
+        if c.logfile.is_none() {
+            new.logfile = new.file.supervisord.logfile.clone();
+        }
+        if c.pidfile.is_none() {
+            new.pidfile = new.file.supervisord.pidfile.clone();
+        }
+        // Resolved once at startup and not again: the user's ids, and the serverurl children
+        // are told (supervisor's `realize` sets those, `process_config` does not).
+        new.uid = self.options.uid;
+        new.gid = self.options.gid;
+        new.serverurl = self.options.serverurl.clone();
+        self.options = Arc::new(new);
+        Ok(self.diff_to_active())
+    }
+
+    /// `diff_to_active`: new groups in config order, changed ones in config order, removed
+    /// ones in the order they were added.
+    pub fn diff_to_active(&self) -> ConfigDiff {
+        let new = &self.options.file.groups;
+        let mut active: Vec<&Group> = self.groups.iter().collect();
+        active.sort_by_key(|g| g.added);
+        let find = |name: &str| active.iter().find(|g| g.config.name == name);
+        ConfigDiff {
+            added: new.iter().filter(|g| find(&g.name).is_none()).map(|g| g.name.clone()).collect(),
+            changed: new
+                .iter()
+                .filter(|g| find(&g.name).is_some_and(|a| !g.same_as(&a.config)))
+                .map(|g| g.name.clone())
+                .collect(),
+            removed: active
+                .iter()
+                .filter(|a| !new.iter().any(|g| g.name == a.config.name))
+                .map(|a| a.config.name.clone())
+                .collect(),
+        }
     }
 
     /// `remove_process_group`: only when none of its processes is running.

@@ -749,7 +749,16 @@ fn dispatch(sup: &mut Supervisor, method: &str, params: &[Value]) -> Result<Repl
         "reloadConfig" => {
             arity(params, 0, 0)?;
             check_mood(sup)?;
-            Err(Fault::with(FaultCode::CantReread, "reloading the configuration is not built yet"))
+            let diff = sup
+                .reload_config()
+                .map_err(|e| Fault::with(FaultCode::CantReread, e.to_string()))?;
+            let names =
+                |v: Vec<String>| Value::Array(v.into_iter().map(Value::Str).collect::<Vec<_>>());
+            done(Value::Array(vec![Value::Array(vec![
+                names(diff.added),
+                names(diff.changed),
+                names(diff.removed),
+            ])]))
         }
         _ => Err(Fault::bare(FaultCode::UnknownMethod)),
     }
@@ -948,9 +957,13 @@ fn all_config_info(sup: &Supervisor) -> Value {
     for gconfig in &sup.options.file.groups {
         let active = sup.group_index(&gconfig.name);
         for pconfig in &gconfig.processes {
-            let slot = active.and_then(|g| {
-                sup.process_index(g, &pconfig.name).map(|p| &sup.groups[g].processes[p])
-            });
+            // Only the config the active group was made from knows its AUTO logs' names: after
+            // a reread the new configs show `auto` (GOT-18).
+            let slot = active
+                .and_then(|g| {
+                    sup.process_index(g, &pconfig.name).map(|p| &sup.groups[g].processes[p])
+                })
+                .filter(|s| std::sync::Arc::ptr_eq(&s.process.config, pconfig));
             let logfile = |channel: &crate::config::ChannelConfig,
                            resolved: Option<&Option<String>>| match (
                 &channel.logfile,
