@@ -171,7 +171,8 @@ impl ProcessGroupConfig {
     pub fn same_as(&self, active: &ProcessGroupConfig) -> bool {
         let kind_equal = match (&self.kind, &active.kind) {
             (GroupKind::Program, GroupKind::Program | GroupKind::FastCgi(_)) => true,
-            (GroupKind::FastCgi(a), GroupKind::FastCgi(b)) => a == b,
+            // `SocketConfig.__eq__` compares urls only.
+            (GroupKind::FastCgi(a), GroupKind::FastCgi(b)) => a.url() == b.url(),
             (GroupKind::EventListenerPool(a), GroupKind::EventListenerPool(b)) => {
                 a.buffer_size == b.buffer_size
                     && a.result_handler == b.result_handler

@@ -2,6 +2,7 @@
 //! forks children.
 
 pub mod actor;
+pub mod fcgi;
 pub mod fsm;
 pub mod io;
 pub mod notify;

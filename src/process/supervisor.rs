@@ -53,6 +53,8 @@ pub struct Group {
     pub pool: Option<crate::events::pool::EventPool>,
     /// When it was added, for supervisor's dict order of active groups.
     pub added: u64,
+    /// An `[fcgi-program:x]` group's listening socket, lent to the OS side at spawn.
+    pub socket: Option<crate::process::fcgi::FcgiSocket>,
 }
 
 impl Group {
@@ -74,6 +76,9 @@ pub struct RealOs {
     targets: [LogTarget; 2],
     /// A child just spawned, with its log files, for the table to pick up.
     spawned: Option<(SpawnedChild, [Option<LogFile>; 2])>,
+    /// The group's fcgi socket, lent like `targets`.
+    fcgi: Option<crate::process::fcgi::FcgiSocket>,
+    logger: Logger,
 }
 
 /// `make_dispatchers`' log files, opened before the fork as supervisor opens them: a file that
@@ -114,6 +119,10 @@ impl ProcessOs for RealOs {
         let exec = spawn::get_execv_args(&config.command, &exec_path(&self.environ, config))
             .map_err(|e| e.to_string())?;
         let logs = open_child_logs(&config.name, &self.targets, config.redirect_stderr)?;
+        let stdin_socket = match &mut self.fcgi {
+            Some(socket) => Some(socket.fd(&self.logger)?),
+            None => None,
+        };
         let spec = ChildSpec {
             name: config.name.clone(),
             exec,
@@ -122,7 +131,7 @@ impl ProcessOs for RealOs {
             umask: config.umask,
             uid: config.uid,
             redirect_stderr: config.redirect_stderr,
-            stdin_socket: None,
+            stdin_socket,
             minfds: self.minfds,
         };
         let child = spawn::spawn(&spec).map_err(|e| e.to_string())?;
@@ -216,6 +225,8 @@ impl Supervisor {
             minfds: options.minfds,
             targets: Default::default(),
             spawned: None,
+            fcgi: None,
+            logger: logger.clone(),
         };
         Supervisor {
             options,
@@ -294,9 +305,21 @@ impl Supervisor {
             }
             _ => None,
         };
+        let socket = match &config.kind {
+            GroupKind::FastCgi(socket) => {
+                let mut socket = crate::process::fcgi::FcgiSocket::new(socket.clone());
+                // Created now, as supervisor does to fail early; a failure is retried (and
+                // reported as a spawn error) at each spawn.
+                if let Err(message) = socket.fd(&self.logger) {
+                    self.logger.error(&message);
+                }
+                Some(socket)
+            }
+            _ => None,
+        };
         let name = config.name.clone();
         self.groups_added += 1;
-        let group = Group { config, processes, pool, added: self.groups_added };
+        let group = Group { config, processes, pool, added: self.groups_added, socket };
         if let Ok(mut map) = self.logfiles.lock() {
             for slot in &group.processes {
                 let name = crate::rpc::namespace::namespec(&group.config.name, slot.process.name());
@@ -365,7 +388,10 @@ impl Supervisor {
         if self.groups[i].unstopped().next().is_some() {
             return false;
         }
-        let group = self.groups.remove(i);
+        let mut group = self.groups.remove(i);
+        if let Some(socket) = &mut group.socket {
+            socket.close(&self.logger);
+        }
         if let Ok(mut map) = self.logfiles.lock() {
             for slot in &group.processes {
                 map.remove(&crate::rpc::namespace::namespec(
@@ -409,9 +435,12 @@ impl Supervisor {
     ) -> R {
         let mut fx = Vec::new();
         let result = {
-            let slot = &mut self.groups[group].processes[index];
+            let g = &mut self.groups[group];
+            let slot = &mut g.processes[index];
             std::mem::swap(&mut self.os.targets, &mut slot.logs);
+            std::mem::swap(&mut self.os.fcgi, &mut g.socket);
             let result = f(&mut slot.process, &mut self.os, &mut fx);
+            std::mem::swap(&mut self.os.fcgi, &mut g.socket);
             std::mem::swap(&mut self.os.targets, &mut slot.logs);
             result
         };
