@@ -615,3 +615,88 @@ fn bool_or(value: Option<String>, default: bool) -> Result<bool, ConfigError> {
 fn bytes_or(value: Option<String>, default: i64) -> Result<i64, ConfigError> {
     Ok(value.map(|v| byte_size(&v)).transpose()?.unwrap_or(default))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn process(edit: impl FnOnce(&mut ProcessConfig)) -> Arc<ProcessConfig> {
+        let channel = ChannelConfig {
+            logfile: Logfile::Auto,
+            logfile_maxbytes: 0,
+            logfile_backups: 0,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        };
+        let mut c = ProcessConfig {
+            name: "p".into(),
+            command: "/bin/true".into(),
+            directory: None,
+            umask: None,
+            priority: 999,
+            autostart: true,
+            autorestart: AutoRestart::Unexpected,
+            startsecs: 1,
+            startretries: 3,
+            uid: None,
+            stdout: channel.clone(),
+            stderr: channel,
+            stopsignal: 15,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            exitcodes: vec![0],
+            redirect_stderr: false,
+            environment: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
+            serverurl: None,
+        };
+        edit(&mut c);
+        Arc::new(c)
+    }
+
+    fn group(kind: GroupKind, processes: Vec<Arc<ProcessConfig>>) -> ProcessGroupConfig {
+        ProcessGroupConfig { name: "g".into(), priority: 999, kind, processes }
+    }
+
+    #[test]
+    fn auto_logfiles_and_environment_order_are_not_changes() {
+        let base = process(|_| {});
+        let to_path = process(|c| c.stdout.logfile = Logfile::Path("/x.log".into()));
+        let reordered = process(|c| c.environment.reverse());
+        assert!(base.same_as(&to_path) && to_path.same_as(&base));
+        assert!(base.same_as(&reordered));
+        let a = process(|c| c.stdout.logfile = Logfile::Path("/a.log".into()));
+        assert!(!a.same_as(&to_path));
+        assert!(!base.same_as(&process(|c| c.environment[0].1 = "9".into())));
+        assert!(!base.same_as(&process(|c| c.command = "/bin/false".into())));
+    }
+
+    #[test]
+    fn group_kinds_compare_as_pythons_classes_do() {
+        let p = vec![process(|_| {})];
+        let tcp = |backlog| FcgiSocketConfig::Tcp { host: "h".into(), port: 1, backlog };
+        let plain = group(GroupKind::Program, p.clone());
+        let fcgi = group(GroupKind::FastCgi(tcp(None)), p.clone());
+        assert!(plain.same_as(&fcgi));
+        assert!(!fcgi.same_as(&plain));
+        assert!(fcgi.same_as(&group(GroupKind::FastCgi(tcp(Some(5))), p.clone())));
+        let pool = |events: &[&str]| {
+            group(
+                GroupKind::EventListenerPool(PoolConfig {
+                    buffer_size: 10,
+                    events: events.iter().map(|e| e.to_string()).collect(),
+                    result_handler: "r".into(),
+                }),
+                p.clone(),
+            )
+        };
+        assert!(pool(&["TICK_5", "EVENT"]).same_as(&pool(&["EVENT", "TICK_5"])));
+        assert!(!pool(&["EVENT"]).same_as(&pool(&["TICK_5"])));
+        assert!(!pool(&["EVENT"]).same_as(&plain));
+        let mut fewer = plain.clone();
+        fewer.processes.clear();
+        assert!(!plain.same_as(&fewer));
+    }
+}
