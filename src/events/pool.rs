@@ -5,16 +5,51 @@
 use crate::events::Event;
 use crate::logs::mainlog::Logger;
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-/// An event waiting in (or taken from) a pool's buffer, with the serials it was given.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queued {
-    pub event: Arc<Event>,
+/// One notified event as the pools share it: supervisor sets `serial` and a `pool_serials`
+/// dict on the event object itself, so a pool that accepts it again (a rejection, a second
+/// matching subscription) finds the serial it gave it before.
+#[derive(Debug)]
+pub struct EventRecord {
+    pub event: Event,
     /// Daemon-wide, given when the first pool accepted the event.
     pub serial: i64,
-    /// This pool's own count.
+    pool_serials: Mutex<Vec<(String, i64)>>,
+}
+
+impl EventRecord {
+    pub fn new(event: Event, serial: i64) -> Arc<EventRecord> {
+        Arc::new(EventRecord { event, serial, pool_serials: Mutex::new(Vec::new()) })
+    }
+
+    fn pool_serial(&self, pool: &str) -> Option<i64> {
+        let serials = self.pool_serials.lock().ok()?;
+        serials.iter().find(|(p, _)| p == pool).map(|(_, s)| *s)
+    }
+
+    fn set_pool_serial(&self, pool: &str, serial: i64) {
+        if let Ok(mut serials) = self.pool_serials.lock() {
+            serials.push((pool.to_string(), serial));
+        }
+    }
+}
+
+/// An event waiting in (or taken from) a pool's buffer, with this pool's serial for it.
+#[derive(Debug, Clone)]
+pub struct Queued {
+    pub record: Arc<EventRecord>,
     pub pool_serial: i64,
+}
+
+impl Queued {
+    pub fn serial(&self) -> i64 {
+        self.record.serial
+    }
+
+    pub fn event(&self) -> &Event {
+        &self.record.event
+    }
 }
 
 /// `new_serial`: counts from 0 and wraps at `sys.maxsize` back to 0.
@@ -45,26 +80,28 @@ impl EventPool {
         }
     }
 
-    /// Accepts an event this pool has not seen before: gives it the next pool serial and
-    /// appends it. Returns the pool serial.
-    pub fn accept_new(&mut self, event: Arc<Event>, serial: i64, logger: &Logger) -> i64 {
-        let pool_serial = next_serial(&mut self.serial);
-        self.push(Queued { event, serial, pool_serial }, false, logger);
-        pool_serial
-    }
-
-    /// Accepts an event again (it already has this pool's serial): a rejected or undelivered
-    /// event goes back at the head; a second subscription matching the same event appends it
-    /// once more, as supervisor does.
-    pub fn accept_again(&mut self, queued: Queued, head: bool, logger: &Logger) {
-        logger.debug(&format!(
-            "rebuffering event {} for pool {} (buf size={}, max={})",
-            queued.serial,
-            self.name,
-            self.buffer.len(),
-            self.buffer_size
-        ));
-        self.push(queued, head, logger);
+    /// `_acceptEvent`: an event this pool has not seen gets the next pool serial; one it has
+    /// seen keeps its serial and is logged as a rebuffering. `head` puts it first (rejected
+    /// or undelivered events).
+    pub fn accept(&mut self, record: &Arc<EventRecord>, head: bool, logger: &Logger) {
+        let pool_serial = match record.pool_serial(&self.name) {
+            Some(pool_serial) => {
+                logger.debug(&format!(
+                    "rebuffering event {} for pool {} (buf size={}, max={})",
+                    record.serial,
+                    self.name,
+                    self.buffer.len(),
+                    self.buffer_size
+                ));
+                pool_serial
+            }
+            None => {
+                let pool_serial = next_serial(&mut self.serial);
+                record.set_pool_serial(&self.name, pool_serial);
+                pool_serial
+            }
+        };
+        self.push(Queued { record: Arc::clone(record), pool_serial }, head, logger);
     }
 
     fn push(&mut self, queued: Queued, head: bool, logger: &Logger) {
@@ -73,7 +110,8 @@ impl EventPool {
         {
             logger.error(&format!(
                 "pool {} event buffer overflowed, discarding event {}",
-                self.name, discarded.serial
+                self.name,
+                discarded.serial()
             ));
         }
         if head {
@@ -102,8 +140,8 @@ mod tests {
     use super::*;
     use crate::config::datatypes::LogLevel;
 
-    fn event(n: i64) -> Arc<Event> {
-        Arc::new(Event::tick(crate::events::EventType::Tick5, n))
+    fn record(serial: i64) -> Arc<EventRecord> {
+        EventRecord::new(Event::tick(crate::events::EventType::Tick5, serial), serial)
     }
 
     fn logged(dir: &tempfile::TempDir) -> (Logger, String) {
@@ -119,26 +157,33 @@ mod tests {
         let (logger, path) = logged(&dir);
         let mut pool = EventPool::new("listener", 2);
         for serial in 0..3 {
-            assert_eq!(pool.accept_new(event(serial), serial, &logger), serial);
+            pool.accept(&record(serial), false, &logger);
         }
         assert_eq!(pool.len(), 2);
-        assert_eq!(pool.pop().unwrap().serial, 1);
+        let first = pool.pop().unwrap();
+        assert_eq!((first.serial(), first.pool_serial), (1, 1));
         let log = std::fs::read_to_string(path).unwrap();
         assert!(log.contains(" ERRO pool listener event buffer overflowed, discarding event 0\n"));
     }
 
     #[test]
-    fn rejected_events_go_back_to_the_head_with_their_serials() {
+    fn an_event_seen_before_keeps_its_pool_serial() {
         let dir = tempfile::tempdir().unwrap();
         let (logger, path) = logged(&dir);
         let mut pool = EventPool::new("p", 10);
-        pool.accept_new(event(1), 7, &logger);
-        pool.accept_new(event(2), 8, &logger);
+        let (a, b) = (record(7), record(8));
+        pool.accept(&a, false, &logger);
+        pool.accept(&b, false, &logger);
         let first = pool.pop().unwrap();
-        pool.accept_again(first.clone(), true, &logger);
-        assert_eq!(pool.pop(), Some(first));
+        pool.accept(&first.record, true, &logger);
+        let again = pool.pop().unwrap();
+        assert_eq!((again.serial(), again.pool_serial), (7, 0));
+        let mut other = EventPool::new("q", 10);
+        other.accept(&b, true, &logger);
+        assert_eq!(other.pop().unwrap().pool_serial, 0);
         let log = std::fs::read_to_string(path).unwrap();
         assert!(log.contains(" DEBG rebuffering event 7 for pool p (buf size=1, max=10)\n"));
+        assert!(!log.contains("for pool q"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! protocol bytes).
 
 use crate::events::listener::Step;
-use crate::events::pool::{Queued, next_serial};
+use crate::events::pool::{EventRecord, Queued, next_serial};
 use crate::events::{Event, EventType, envelope, timeslice};
 use crate::process::io::{Captured, OutputEvent, OutputEventKind};
 use crate::process::state::ProcessState;
@@ -74,38 +74,48 @@ impl Supervisor {
         if self.events.subscriptions.is_empty() {
             return;
         }
-        let event = Arc::new(event);
-        let mut serial = None;
-        let mut seen: Vec<(usize, i64)> = Vec::new();
+        let mut record: Option<Arc<EventRecord>> = None;
         for i in 0..self.events.subscriptions.len() {
             let (kind, pool) = &self.events.subscriptions[i];
             if !event.kind.is_a(*kind) {
                 continue;
             }
             let Some(g) = self.group_index(pool) else { continue };
-            let serial = *serial.get_or_insert_with(|| self.events.next_serial());
+            let record = record
+                .get_or_insert_with(|| EventRecord::new(event.clone(), self.events.next_serial()));
             let logger = &self.logger;
-            let Some(pool) = self.groups[g].pool.as_mut() else { continue };
-            match seen.iter().find(|(sg, _)| *sg == g) {
-                // Subscribed twice to types this event is an instance of: supervisor accepts
-                // it twice, the second time as a rebuffering.
-                Some(&(_, pool_serial)) => {
-                    let queued = Queued { event: Arc::clone(&event), serial, pool_serial };
-                    pool.accept_again(queued, false, logger);
-                }
-                None => {
-                    let pool_serial = pool.accept_new(Arc::clone(&event), serial, logger);
-                    seen.push((g, pool_serial));
-                }
+            if let Some(pool) = self.groups[g].pool.as_mut() {
+                pool.accept(record, false, logger);
             }
         }
     }
 
-    /// `handle_rejected`: the listener's own pool puts the event back at its head.
-    pub(crate) fn reject(&mut self, g: usize, queued: Queued) {
+    /// An event a pool could not give to any listener goes back to the head of that pool.
+    fn requeue(&mut self, g: usize, queued: &Queued) {
         let logger = &self.logger;
         if let Some(pool) = self.groups[g].pool.as_mut() {
-            pool.accept_again(queued, true, logger);
+            pool.accept(&queued.record, true, logger);
+        }
+    }
+
+    /// `notify(EventRejectedEvent(process, event))` for the listener at `(g, p)`: every pool's
+    /// `handle_rejected` puts the event back at its head when `process in self.processes`,
+    /// and `Subprocess.__eq__` compares priorities only, so every pool (in creation order)
+    /// with a process of the same priority takes it back, not just the listener's own.
+    pub(crate) fn reject(&mut self, g: usize, p: usize, queued: Queued) {
+        let priority = self.groups[g].processes[p].process.config.priority;
+        let mut pools: Vec<usize> = (0..self.groups.len())
+            .filter(|&i| {
+                self.groups[i].pool.is_some()
+                    && self.groups[i]
+                        .processes
+                        .iter()
+                        .any(|s| s.process.config.priority == priority)
+            })
+            .collect();
+        pools.sort_by_key(|&i| self.groups[i].added);
+        for i in pools {
+            self.requeue(i, &queued);
         }
     }
 
@@ -161,7 +171,7 @@ impl Supervisor {
         while let Some(queued) = self.groups[g].pool.as_mut().and_then(|p| p.pop()) {
             if !self.dispatch_event(g, &queued) {
                 self.events.stalled = true;
-                self.reject(g, queued);
+                self.requeue(g, &queued);
                 break;
             }
         }
@@ -183,10 +193,10 @@ impl Supervisor {
             let name = &slot.process.config.name;
             let data = envelope(
                 &self.options.identifier,
-                queued.serial,
+                queued.serial(),
                 &group.config.name,
                 queued.pool_serial,
-                &queued.event,
+                queued.event(),
             );
             // `Subprocess.write` raises EPIPE for a process that is not running, is being
             // killed, or whose stdin is closed.
@@ -197,13 +207,13 @@ impl Supervisor {
                 self.logger.debug(&format!(
                     "epipe occurred while sending event {} to listener {name}, listener state \
                      unchanged",
-                    queued.serial
+                    queued.serial()
                 ));
                 continue;
             }
             listener.protocol.sent_event();
             listener.event = Some(queued.clone());
-            self.logger.debug(&format!("event {} sent to listener {name}", queued.serial));
+            self.logger.debug(&format!("event {} sent to listener {name}", queued.serial()));
             return true;
         }
         false
@@ -253,7 +263,7 @@ impl Supervisor {
                     let event =
                         self.groups[g].processes[p].listener.as_mut().and_then(|l| l.event.take());
                     if let Some(event) = event {
-                        self.reject(g, event);
+                        self.reject(g, p, event);
                     }
                 }
             }

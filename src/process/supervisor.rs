@@ -565,7 +565,7 @@ impl Supervisor {
                     if let Some(event) =
                         self.groups[g].processes[p].listener.as_mut().and_then(|l| l.event.take())
                     {
-                        self.reject(g, event);
+                        self.reject(g, p, event);
                     }
                 }
             }
