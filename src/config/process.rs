@@ -117,13 +117,17 @@ pub struct ProcessGroupConfig {
 }
 
 impl ChannelConfig {
-    /// `ProcessConfig.__eq__` for one channel's parameters: a logfile that is AUTO on either
-    /// side is not compared at all (supervisor skips `Automatic` values), so switching between
-    /// AUTO and a path is not a change.
+    /// `ProcessConfig.__eq__` for one channel's parameters, `self` being the reread config and
+    /// `other` the active one. supervisor skips `Automatic` values, but an active group's AUTO
+    /// logs were replaced by their real temporary names when it was added
+    /// (`create_autochildlogs`): so a new AUTO is never a change, while an active AUTO compares
+    /// as that temporary name, unequal to any path or NONE a config would name.
     fn same_as(&self, other: &ChannelConfig) -> bool {
-        let logfile_equal = matches!(self.logfile, Logfile::Auto)
-            || matches!(other.logfile, Logfile::Auto)
-            || self.logfile == other.logfile;
+        let logfile_equal = match (&self.logfile, &other.logfile) {
+            (Logfile::Auto, _) => true,
+            (_, Logfile::Auto) => false,
+            (new, active) => new == active,
+        };
         logfile_equal
             && self.logfile_maxbytes == other.logfile_maxbytes
             && self.logfile_backups == other.logfile_backups
@@ -134,8 +138,9 @@ impl ChannelConfig {
 }
 
 impl ProcessConfig {
-    /// `ProcessConfig.__eq__`: every parameter, the environment compared as a dict (order does
-    /// not matter), AUTO logfiles skipped.
+    /// `ProcessConfig.__eq__` of the reread config `self` against the active `other`: every
+    /// parameter, the environment compared as a dict (order does not matter), AUTO logfiles as
+    /// [`ChannelConfig::same_as`] explains.
     pub fn same_as(&self, other: &ProcessConfig) -> bool {
         let env_equal = self.environment.len() == other.environment.len()
             && self.environment.iter().all(|kv| other.environment.contains(kv));
@@ -665,7 +670,11 @@ mod tests {
         let base = process(|_| {});
         let to_path = process(|c| c.stdout.logfile = Logfile::Path("/x.log".into()));
         let reordered = process(|c| c.environment.reverse());
-        assert!(base.same_as(&to_path) && to_path.same_as(&base));
+        // path -> AUTO: the new AUTO is skipped; AUTO -> path: the active AUTO has its real
+        // temporary name by now, which the path is not.
+        assert!(base.same_as(&to_path));
+        assert!(!to_path.same_as(&base));
+        assert!(!process(|c| c.stdout.logfile = Logfile::None).same_as(&base));
         assert!(base.same_as(&reordered));
         let a = process(|c| c.stdout.logfile = Logfile::Path("/a.log".into()));
         assert!(!a.same_as(&to_path));
