@@ -17,6 +17,7 @@ pub mod logs;
 pub mod process;
 pub mod python;
 pub mod rpc;
+pub mod service;
 
 /// The supervisor release whose behaviour this implementation reproduces; `supervisord -v`
 /// prints it and `getSupervisorVersion` returns it.

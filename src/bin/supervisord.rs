@@ -14,10 +14,39 @@ fn usage(progname: &str, error: &ConfigError) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The Go port's subcommands (`supervisord version`, `supervisord service ...`). Python's
+/// supervisord refuses positional arguments, so none of these can mean anything else.
+fn subcommand(args: &[String]) -> Option<ExitCode> {
+    let (first, rest) = args.split_first()?;
+    match first.as_str() {
+        "version" if rest.is_empty() => {
+            let _ = writeln!(std::io::stdout(), "{}", supervisor::SUPERVISOR_VERSION);
+            Some(ExitCode::SUCCESS)
+        }
+        "service" => {
+            let binary = std::env::current_exe().unwrap_or_else(|_| "supervisord".into());
+            Some(match supervisor::service::run(&binary, rest) {
+                Ok(line) => {
+                    let _ = writeln!(std::io::stdout(), "{line}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr(), "Error: {e}");
+                    ExitCode::from(2)
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
     let progname = argv.first().cloned().unwrap_or_else(|| "supervisord".to_string());
     let args = argv.get(1..).unwrap_or_default();
+    if let Some(code) = subcommand(args) {
+        return code;
+    }
     let command_line = match parse_command_line(args) {
         Ok(Invocation::Run(c)) => *c,
         Ok(Invocation::Help) => {

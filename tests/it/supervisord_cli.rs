@@ -69,3 +69,38 @@ fn undecodable_config_is_a_usage_error() {
         "Error: 'utf-8' codec can't decode byte 0xe9 in position 28: invalid continuation byte\n"
     ));
 }
+
+#[test]
+fn go_port_spellings_version_and_service() {
+    let out = supervisord(&["version"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", supervisor::SUPERVISOR_VERSION)
+    );
+    assert!(out.status.success());
+
+    let dir = tempfile::tempdir().unwrap();
+    #[allow(clippy::disallowed_methods)] // runs our own binary, not a supervised child
+    let service = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_supervisord"))
+            .args(args)
+            .env("SUPERVISOR_SYSTEMD_UNIT_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let unit = dir.path().join("supervisord.service");
+    let out = service(&["service", "install", "-c", "/etc/x.conf"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&unit).unwrap();
+    let exec = format!("\nExecStart={} -n -c /etc/x.conf\n", env!("CARGO_BIN_EXE_supervisord"));
+    assert!(text.contains(&exec), "{text}");
+    let out = service(&["service", "uninstall"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!unit.exists());
+    let out = service(&["service", "restart"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("Error: usage: supervisord service"));
+    // Anything else positional is still supervisord's own usage error.
+    let out = supervisord(&["versions"]);
+    assert_eq!(out.status.code(), Some(2));
+}
