@@ -20,7 +20,7 @@ ROW_IDS = (
     + ["restart", "idle-cpu", "idle-wakeups", "stopall", "startall", "sigterm-exit",
        "capture", "capture-cpu", "capture-rotate", "capture-rotate-cpu", "capture-ceiling",
        "capture-floor", "capture-vs-ceiling", "capture-rss", "capture-lost", "events-rate",
-       "events-latency", "binary-size", "soak"]
+       "events-latency", "binary-size", "ctl-status-rss", "ctl-status-time", "soak"]
 )
 
 SKIPPED_IN_QUICK = {"rss-1000", "pss-1000", "rss-10000", "pss-10000", "soak"}

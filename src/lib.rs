@@ -9,6 +9,7 @@
 //! - [`python`]: Python text rules (`repr`, `isspace`) that user-visible messages depend on.
 
 pub mod config;
+pub mod ctl;
 pub mod daemon;
 pub mod events;
 pub mod getopt;
@@ -18,6 +19,7 @@ pub mod process;
 pub mod python;
 pub mod rpc;
 pub mod service;
+pub mod tools;
 
 /// The supervisor release whose behaviour this implementation reproduces; `supervisord -v`
 /// prints it and `getSupervisorVersion` returns it.

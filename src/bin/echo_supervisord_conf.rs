@@ -1,11 +1,9 @@
-//! `echo_supervisord_conf`: not built yet (the Python-free toolset is a later issue); says so and fails rather
-//! than pretending to work.
+//! `echo_supervisord_conf`: thin wrapper over [`supervisor::tools::echo_conf::main`].
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!(
-        "echo_supervisord_conf: not implemented yet in supervisor-rs; use Python supervisor's echo_supervisord_conf for now"
-    );
-    ExitCode::from(1)
+    let args: Vec<String> =
+        std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    supervisor::tools::echo_conf::main(&args)
 }

@@ -1,11 +1,9 @@
-//! `pidproxy`: not built yet (the Python-free toolset is a later issue); says so and fails rather
-//! than pretending to work.
+//! `pidproxy`: thin wrapper over [`supervisor::tools::pidproxy::main`].
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!(
-        "pidproxy: not implemented yet in supervisor-rs; use Python supervisor's pidproxy for now"
-    );
-    ExitCode::from(1)
+    let args: Vec<String> =
+        std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    supervisor::tools::pidproxy::main(&args)
 }

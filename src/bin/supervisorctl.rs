@@ -1,11 +1,10 @@
-//! `supervisorctl`: not built yet (the Python-free toolset is a later issue); says so and fails rather
-//! than pretending to work.
+//! `supervisorctl`: argv to [`supervisor::ctl::main`].
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    eprintln!(
-        "supervisorctl: not implemented yet in supervisor-rs; use Python supervisor's supervisorctl for now"
-    );
-    ExitCode::from(1)
+    let mut args = std::env::args();
+    let argv0 = args.next().unwrap_or_else(|| "supervisorctl".to_string());
+    let rest: Vec<String> = args.collect();
+    supervisor::ctl::main(&argv0, &rest)
 }

@@ -604,6 +604,57 @@ pub fn spawn(spec: &ChildSpec) -> Result<SpawnedChild, SpawnError> {
     }
 }
 
+/// Forks and `execv`s `file` with `argv` for a child that shares the caller's stdio,
+/// environment, cwd and process group, as `os.spawnv(os.P_NOWAIT, …)` does for `pidproxy`.
+/// The child runs with `child_mask` as its signal mask and SIGPIPE/SIGXFSZ ignored (Python's
+/// startup state, which `os.spawnv` children inherit); if execv fails it `_exit(127)`s
+/// silently, as `os.spawnv`'s child does. The caller must reap the pid.
+pub fn spawn_inheriting(file: &str, argv: &[String], child_mask: &SigSet) -> Result<Pid, Errno> {
+    // Everything the child touches is built here: after fork only raw libc calls are safe.
+    let file = CString::new(file).map_err(|_| Errno::EINVAL)?;
+    let argv: Vec<CString> = argv
+        .iter()
+        .map(|a| CString::new(a.as_str()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Errno::EINVAL)?;
+    let argv_ptrs = pointer_array(&argv);
+    let child_mask = *child_mask.as_ref();
+
+    // Same reason as in `spawn`: no parent handler may run in the child before exec.
+    let mut saved_mask = SigSet::empty();
+    let blocked =
+        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut saved_mask))
+            .is_ok();
+    // SAFETY: the child branch makes only async-signal-safe calls (sigaction, sigprocmask,
+    // execv, _exit) on data prepared above, and never returns.
+    let forked = unsafe { nix::unistd::fork() };
+    if let Ok(ForkResult::Child) = forked {
+        for sig in [libc::SIGPIPE, libc::SIGXFSZ] {
+            // SAFETY: an all-zero sigaction is a valid value (empty mask, no flags).
+            let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+            action.sa_sigaction = libc::SIG_IGN;
+            // SAFETY: `action` is a valid sigaction for a catchable signal.
+            unsafe { libc::sigaction(sig, &action, std::ptr::null_mut()) };
+        }
+        // SAFETY: `child_mask` is a valid sigset copied before fork; the pointers in
+        // `argv_ptrs` point into `argv`, which lives until exec replaces the image.
+        unsafe {
+            libc::sigprocmask(libc::SIG_SETMASK, &child_mask, std::ptr::null_mut());
+            libc::execv(file.as_ptr(), argv_ptrs.as_ptr());
+        }
+        unreachable_child()
+    }
+    if blocked {
+        // Restoring the mask we just read can't fail in practice; see `spawn`.
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&saved_mask), None);
+    }
+    match forked {
+        Ok(ForkResult::Parent { child }) => Ok(child),
+        Ok(ForkResult::Child) => unreachable_child(),
+        Err(errno) => Err(errno),
+    }
+}
+
 /// The child branch never gets past `child_after_fork`; this keeps the match total without a
 /// panic path.
 fn unreachable_child() -> ! {

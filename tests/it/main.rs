@@ -7,3 +7,4 @@
 mod http;
 mod supervisord_cli;
 mod tidy;
+mod tools;
