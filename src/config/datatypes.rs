@@ -997,7 +997,7 @@ const SIGNALS: [(&str, i32); 41] = [
     ("SIG_UNBLOCK", 1),
 ];
 
-/// `signal_number`: an `int()` that is one of the values in [`SIGNALS`] (0 to 31, 34 and 64), or
+/// `signal_number`: an `int()` that is one of the values in `SIGNALS` (0 to 31, 34 and 64), or
 /// a name from it in any case, with or without `SIG`, surrounding whitespace ignored.
 pub fn signal_number(s: &str) -> Result<i32, DatatypeError> {
     let num = match parse_int(s, 10) {

@@ -246,7 +246,7 @@ impl IniParser {
         }
     }
 
-    /// RawConfigParser.get: the section's own value, else [DEFAULT]'s; None when absent
+    /// RawConfigParser.get: the section's own value, else `[DEFAULT]`'s; None when absent
     /// (also when the section does not exist).
     pub fn get(&self, section: &str, option: &str) -> Option<&str> {
         let option = crate::python::lower(option);

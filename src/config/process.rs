@@ -140,7 +140,7 @@ impl ChannelConfig {
 impl ProcessConfig {
     /// `ProcessConfig.__eq__` of the reread config `self` against the active `other`: every
     /// parameter, the environment compared as a dict (order does not matter), AUTO logfiles as
-    /// [`ChannelConfig::same_as`] explains.
+    /// `ChannelConfig::same_as` explains.
     pub fn same_as(&self, other: &ProcessConfig) -> bool {
         let env_equal = self.environment.len() == other.environment.len()
             && self.environment.iter().all(|kv| other.environment.contains(kv));

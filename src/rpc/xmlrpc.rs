@@ -9,7 +9,7 @@
 //! means: `<boolean>true</boolean>` is false, `<int> 5 </int>` is 5, unknown tags yield their
 //! text, a struct member is "any element with exactly two children". So the request parser here
 //! replays that algorithm on a small element tree with Python-typed intermediate values
-//! ([`PyVal`]) and only converts to [`Value`] at the end.
+//! (`PyVal`) and only converts to [`Value`] at the end.
 
 mod pyconv;
 #[cfg(test)]
