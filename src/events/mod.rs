@@ -8,109 +8,62 @@ pub mod pool;
 
 use crate::process::state::ProcessState;
 
-/// Every event type supervisor names, concrete and abstract, in `EventTypes` order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    Event,
-    ProcessState,
-    ProcessStateStopped,
-    ProcessStateExited,
-    ProcessStateStarting,
-    ProcessStateStopping,
-    ProcessStateBackoff,
-    ProcessStateFatal,
-    ProcessStateRunning,
-    ProcessStateUnknown,
-    ProcessCommunication,
-    ProcessCommunicationStdout,
-    ProcessCommunicationStderr,
-    ProcessLog,
-    ProcessLogStdout,
-    ProcessLogStderr,
-    RemoteCommunication,
-    SupervisorStateChange,
-    SupervisorStateChangeRunning,
-    SupervisorStateChangeStopping,
-    Tick,
-    Tick5,
-    Tick60,
-    Tick3600,
-    ProcessGroup,
-    ProcessGroupAdded,
-    ProcessGroupRemoved,
+/// Declares [`EventType`] once: the variants, their names, and the list of all of them.
+macro_rules! event_types {
+    ($($variant:ident => $name:literal,)*) => {
+        /// Every event type supervisor names, concrete and abstract, in `EventTypes` order.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventType {
+            $($variant,)*
+        }
+
+        const ALL: &[EventType] = &[$(EventType::$variant,)*];
+
+        impl EventType {
+            /// The name listeners see in `eventname:` and configs use in `events=`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
 
-const ALL: [EventType; 27] = {
-    use EventType::*;
-    [
-        Event,
-        ProcessState,
-        ProcessStateStopped,
-        ProcessStateExited,
-        ProcessStateStarting,
-        ProcessStateStopping,
-        ProcessStateBackoff,
-        ProcessStateFatal,
-        ProcessStateRunning,
-        ProcessStateUnknown,
-        ProcessCommunication,
-        ProcessCommunicationStdout,
-        ProcessCommunicationStderr,
-        ProcessLog,
-        ProcessLogStdout,
-        ProcessLogStderr,
-        RemoteCommunication,
-        SupervisorStateChange,
-        SupervisorStateChangeRunning,
-        SupervisorStateChangeStopping,
-        Tick,
-        Tick5,
-        Tick60,
-        Tick3600,
-        ProcessGroup,
-        ProcessGroupAdded,
-        ProcessGroupRemoved,
-    ]
-};
+event_types! {
+    Event => "EVENT",
+    ProcessState => "PROCESS_STATE",
+    ProcessStateStopped => "PROCESS_STATE_STOPPED",
+    ProcessStateExited => "PROCESS_STATE_EXITED",
+    ProcessStateStarting => "PROCESS_STATE_STARTING",
+    ProcessStateStopping => "PROCESS_STATE_STOPPING",
+    ProcessStateBackoff => "PROCESS_STATE_BACKOFF",
+    ProcessStateFatal => "PROCESS_STATE_FATAL",
+    ProcessStateRunning => "PROCESS_STATE_RUNNING",
+    ProcessStateUnknown => "PROCESS_STATE_UNKNOWN",
+    ProcessCommunication => "PROCESS_COMMUNICATION",
+    ProcessCommunicationStdout => "PROCESS_COMMUNICATION_STDOUT",
+    ProcessCommunicationStderr => "PROCESS_COMMUNICATION_STDERR",
+    ProcessLog => "PROCESS_LOG",
+    ProcessLogStdout => "PROCESS_LOG_STDOUT",
+    ProcessLogStderr => "PROCESS_LOG_STDERR",
+    RemoteCommunication => "REMOTE_COMMUNICATION",
+    SupervisorStateChange => "SUPERVISOR_STATE_CHANGE",
+    SupervisorStateChangeRunning => "SUPERVISOR_STATE_CHANGE_RUNNING",
+    SupervisorStateChangeStopping => "SUPERVISOR_STATE_CHANGE_STOPPING",
+    Tick => "TICK",
+    Tick5 => "TICK_5",
+    Tick60 => "TICK_60",
+    Tick3600 => "TICK_3600",
+    ProcessGroup => "PROCESS_GROUP",
+    ProcessGroupAdded => "PROCESS_GROUP_ADDED",
+    ProcessGroupRemoved => "PROCESS_GROUP_REMOVED",
+}
 
 impl EventType {
-    /// The name listeners see in `eventname:` and configs use in `events=`.
-    pub fn name(self) -> &'static str {
-        use EventType::*;
-        match self {
-            Event => "EVENT",
-            ProcessState => "PROCESS_STATE",
-            ProcessStateStopped => "PROCESS_STATE_STOPPED",
-            ProcessStateExited => "PROCESS_STATE_EXITED",
-            ProcessStateStarting => "PROCESS_STATE_STARTING",
-            ProcessStateStopping => "PROCESS_STATE_STOPPING",
-            ProcessStateBackoff => "PROCESS_STATE_BACKOFF",
-            ProcessStateFatal => "PROCESS_STATE_FATAL",
-            ProcessStateRunning => "PROCESS_STATE_RUNNING",
-            ProcessStateUnknown => "PROCESS_STATE_UNKNOWN",
-            ProcessCommunication => "PROCESS_COMMUNICATION",
-            ProcessCommunicationStdout => "PROCESS_COMMUNICATION_STDOUT",
-            ProcessCommunicationStderr => "PROCESS_COMMUNICATION_STDERR",
-            ProcessLog => "PROCESS_LOG",
-            ProcessLogStdout => "PROCESS_LOG_STDOUT",
-            ProcessLogStderr => "PROCESS_LOG_STDERR",
-            RemoteCommunication => "REMOTE_COMMUNICATION",
-            SupervisorStateChange => "SUPERVISOR_STATE_CHANGE",
-            SupervisorStateChangeRunning => "SUPERVISOR_STATE_CHANGE_RUNNING",
-            SupervisorStateChangeStopping => "SUPERVISOR_STATE_CHANGE_STOPPING",
-            Tick => "TICK",
-            Tick5 => "TICK_5",
-            Tick60 => "TICK_60",
-            Tick3600 => "TICK_3600",
-            ProcessGroup => "PROCESS_GROUP",
-            ProcessGroupAdded => "PROCESS_GROUP_ADDED",
-            ProcessGroupRemoved => "PROCESS_GROUP_REMOVED",
-        }
-    }
-
     /// `getattr(EventTypes, name)` for an upper-cased `events=` entry.
     pub fn from_name(name: &str) -> Option<EventType> {
-        ALL.into_iter().find(|t| t.name() == name)
+        ALL.iter().copied().find(|t| t.name() == name)
     }
 
     /// The Python base class, for `isinstance` (the `ProcessStateStartingOrBackoffEvent`
@@ -309,7 +262,10 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_hierarchy_matches_isinstance() {
-        for t in ALL {
+        // The loader validates `events=` against its own list; both must name the same types.
+        let names: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
+        assert_eq!(names, crate::config::process::EVENT_TYPE_NAMES);
+        for &t in ALL {
             assert_eq!(EventType::from_name(t.name()), Some(t));
             assert!(t.is_a(EventType::Event));
             assert!(t.is_a(t));
