@@ -461,7 +461,15 @@ impl<R: Rpc> Controller<R> {
         } else {
             "supervisor.readProcessStderrLog"
         };
-        match self.call(method, &[name.as_str().into(), Value::Int(-bytes), Value::Int(0)]) {
+        let read = self.call(method, &[name.as_str().into(), Value::Int(-bytes), Value::Int(0)]);
+        self.show_log(read, &name)
+    }
+
+    /// Prints a log read, or the `<subject>: ERROR (...)` line supervisorctl prints for the
+    /// read faults it knows (`BAD_NAME` only arises for a process log); anything else is
+    /// raised to the caller.
+    fn show_log(&mut self, read: Result<Value, RpcError>, subject: &str) -> CmdResult {
+        match read {
             Ok(v) => self.output(&display(&v)),
             Err(RpcError::Fault { code, text }) => {
                 self.exitstatus = EXIT_GENERIC;
@@ -471,7 +479,7 @@ impl<R: Rpc> Controller<R> {
                     BAD_NAME => "no such process name",
                     _ => return Err(RpcError::Fault { code, text }),
                 };
-                self.output(&format!("{name}: ERROR ({why})"));
+                self.output(&format!("{subject}: ERROR ({why})"));
             }
             Err(e) => return Err(e),
         }
@@ -505,20 +513,8 @@ impl<R: Rpc> Controller<R> {
                 return Ok(());
             }
         };
-        match self.call("supervisor.readLog", &[Value::Int(-bytes), Value::Int(0)]) {
-            Ok(v) => self.output(&display(&v)),
-            Err(RpcError::Fault { code, text }) => {
-                self.exitstatus = EXIT_GENERIC;
-                let why = match code {
-                    NO_FILE => "no log file",
-                    FAILED => "unknown error reading log",
-                    _ => return Err(RpcError::Fault { code, text }),
-                };
-                self.output(&format!("supervisord: ERROR ({why})"));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+        let read = self.call("supervisor.readLog", &[Value::Int(-bytes), Value::Int(0)]);
+        self.show_log(read, "supervisord")
     }
 
     fn show_statuses(&mut self, infos: &[Value]) {
