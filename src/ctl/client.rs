@@ -7,6 +7,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 
 use base64::Engine;
@@ -17,7 +18,7 @@ use crate::rpc::xmlrpc::{self, Response, Value};
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
     /// The daemon answered with an XML-RPC fault.
-    #[error("<Fault {code}: {text:?}>")]
+    #[error("<Fault {code}: {}>", crate::python::repr(text))]
     Fault { code: i64, text: String },
     /// Connecting or talking failed; `errno` is what Python's `socket.error.args[0]` would be.
     #[error("{message}")]
@@ -32,10 +33,13 @@ pub enum RpcError {
     /// ends the command the same way an unhandled RPC error does.
     #[error("EOF when reading a line")]
     Eof,
+    /// Ctrl-C at a prompt inside a command (Python's `KeyboardInterrupt`).
+    #[error("")]
+    Interrupted,
 }
 
 impl RpcError {
-    fn io(e: &std::io::Error) -> RpcError {
+    pub(crate) fn io(e: &std::io::Error) -> RpcError {
         RpcError::Io { errno: e.raw_os_error(), message: e.to_string() }
     }
 }
@@ -44,12 +48,15 @@ impl RpcError {
 pub trait Rpc {
     fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, RpcError>;
 
-    /// `GET path` (`/logtail/...`, `/mainlogtail`), handing each piece of the body to `sink`
-    /// as it arrives, until the server closes. `Err` is the line Python's `http_client`
-    /// prints to stderr (without the URL). The default streams nothing (fakes).
-    fn follow(&mut self, _path: &str, _sink: &mut dyn FnMut(&[u8])) -> Result<(), String> {
-        Ok(())
+    /// Starts `GET path` (`/logtail/...`, `/mainlogtail`) for the caller to pump as the body
+    /// arrives. `Err` is the line Python's `http_client` prints to stderr (without the URL).
+    /// Fakes have no server to stream from.
+    fn stream(&mut self, _path: &str) -> Result<LogStream, String> {
+        Err("Cannot connect, error: no server".to_string())
     }
+
+    /// The shell's answer to `Server requires authentication`.
+    fn set_credentials(&mut self, _username: &str, _password: &str) {}
 
     /// `open url`: talk to another daemon from now on.
     fn set_serverurl(&mut self, _url: &str) {}
@@ -126,22 +133,8 @@ impl Rpc for HttpRpc {
         self.serverurl = url.to_string();
     }
 
-    fn follow(&mut self, path: &str, sink: &mut dyn FnMut(&[u8])) -> Result<(), String> {
-        let connected = self.connect().map_err(|e| format!("Cannot connect, error: {e}"))?;
-        match connected {
-            Stream::Unix(s) => self.follow_stream(s, path, sink),
-            Stream::Tcp(s) => self.follow_stream(s, path, sink),
-        }
-    }
-}
-
-impl HttpRpc {
-    fn follow_stream<S: Read + Write>(
-        &self,
-        mut stream: S,
-        path: &str,
-        sink: &mut dyn FnMut(&[u8]),
-    ) -> Result<(), String> {
+    fn stream(&mut self, path: &str) -> Result<LogStream, String> {
+        let mut stream = self.connect().map_err(|e| format!("Cannot connect, error: {e}"))?;
         let host = self
             .serverurl
             .strip_prefix("http://")
@@ -157,58 +150,152 @@ impl HttpRpc {
             head.push_str(&format!("Authorization: Basic {token}\r\n"));
         }
         head.push_str("\r\n\r\n");
-        let cannot = |e: std::io::Error| format!("Cannot connect, error: {e}");
-        stream.write_all(head.as_bytes()).map_err(cannot)?;
-        let mut r = BufReader::new(stream);
-        let mut line = String::new();
-        r.read_line(&mut line).map_err(cannot)?;
-        let status =
-            line.split_whitespace().nth(1).and_then(|s| s.parse::<u16>().ok()).unwrap_or(0);
-        if status != 200 {
-            return Err(format!("Cannot read, status code {status}"));
+        match &mut stream {
+            Stream::Unix(s) => s.write_all(head.as_bytes()),
+            Stream::Tcp(s) => s.write_all(head.as_bytes()),
         }
-        let mut chunked = false;
+        .map_err(cannot_connect)?;
+        Ok(LogStream { stream, body: StreamBody::default() })
+    }
+
+    fn set_credentials(&mut self, username: &str, password: &str) {
+        self.username = Some(username.to_string());
+        self.password = Some(password.to_string());
+    }
+}
+
+fn cannot_connect(e: std::io::Error) -> String {
+    format!("Cannot connect, error: {e}")
+}
+
+/// A streaming `GET` in flight: the socket and where its response parser is.
+pub struct LogStream {
+    stream: Stream,
+    body: StreamBody,
+}
+
+impl LogStream {
+    /// What to poll for readability.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        match &self.stream {
+            Stream::Unix(s) => s.as_fd(),
+            Stream::Tcp(s) => s.as_fd(),
+        }
+    }
+
+    /// One read(2): body bytes go to `sink`. `Ok(false)` once the response is over.
+    pub fn pump(&mut self, sink: &mut dyn FnMut(&[u8])) -> Result<bool, String> {
+        let mut buf = [0u8; 16384];
+        let read = match &mut self.stream {
+            Stream::Unix(s) => s.read(&mut buf),
+            Stream::Tcp(s) => s.read(&mut buf),
+        };
+        match read {
+            Ok(0) => Ok(false),
+            Ok(n) => self.body.feed(&buf[..n], sink),
+            // A signal: the caller polls again and sees why.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(true),
+            Err(e) => Err(cannot_connect(e)),
+        }
+    }
+}
+
+/// The response of a streaming `GET`, parsed as it arrives (Python's asyncore `http_client`):
+/// a status other than 200 is an error, then the body is chunked or runs to the close.
+#[derive(Default)]
+struct StreamBody {
+    pending: Vec<u8>,
+    state: BodyState,
+}
+
+#[derive(Default, Debug, PartialEq)]
+enum BodyState {
+    #[default]
+    Status,
+    Headers {
+        chunked: bool,
+    },
+    ChunkSize,
+    ChunkData(usize),
+    ChunkEnd,
+    Plain,
+    Done,
+}
+
+impl StreamBody {
+    /// Takes one line (without CR LF) from the pending bytes.
+    fn line(&mut self) -> Option<String> {
+        let i = self.pending.iter().position(|&b| b == b'\n')?;
+        let line: Vec<u8> = self.pending.drain(..=i).collect();
+        Some(String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string())
+    }
+
+    fn feed(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<bool, String> {
+        if self.state == BodyState::Plain {
+            sink(data);
+            return Ok(true);
+        }
+        self.pending.extend_from_slice(data);
         loop {
-            line.clear();
-            if r.read_line(&mut line).map_err(cannot)? == 0 {
-                return Ok(());
-            }
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("transfer-encoding")
-                && value.trim().eq_ignore_ascii_case("chunked")
-            {
-                chunked = true;
-            }
-        }
-        if chunked {
-            loop {
-                line.clear();
-                if r.read_line(&mut line).map_err(cannot)? == 0 {
-                    return Ok(());
+            match self.state {
+                BodyState::Status => {
+                    let Some(line) = self.line() else { return Ok(true) };
+                    let status = line
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|s| s.parse::<u16>().ok())
+                        .unwrap_or(0);
+                    if status != 200 {
+                        return Err(format!("Cannot read, status code {status}"));
+                    }
+                    self.state = BodyState::Headers { chunked: false };
                 }
-                let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                    .unwrap_or(0);
-                if size == 0 {
-                    return Ok(());
+                BodyState::Headers { chunked } => {
+                    let Some(line) = self.line() else { return Ok(true) };
+                    if line.is_empty() {
+                        self.state = if chunked { BodyState::ChunkSize } else { BodyState::Plain };
+                    } else if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("transfer-encoding")
+                        && value.trim().eq_ignore_ascii_case("chunked")
+                    {
+                        self.state = BodyState::Headers { chunked: true };
+                    }
                 }
-                let mut chunk = vec![0; size];
-                r.read_exact(&mut chunk).map_err(cannot)?;
-                sink(&chunk);
-                line.clear();
-                r.read_line(&mut line).map_err(cannot)?;
-            }
-        }
-        let mut buf = [0u8; 8192];
-        loop {
-            match r.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => sink(&buf[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(cannot(e)),
+                BodyState::ChunkSize => {
+                    let Some(line) = self.line() else { return Ok(true) };
+                    let size =
+                        usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                            .unwrap_or(0);
+                    self.state =
+                        if size == 0 { BodyState::Done } else { BodyState::ChunkData(size) };
+                }
+                BodyState::ChunkData(left) => {
+                    if self.pending.is_empty() {
+                        return Ok(true);
+                    }
+                    let n = left.min(self.pending.len());
+                    let piece: Vec<u8> = self.pending.drain(..n).collect();
+                    sink(&piece);
+                    self.state = if n == left {
+                        BodyState::ChunkEnd
+                    } else {
+                        BodyState::ChunkData(left - n)
+                    };
+                }
+                BodyState::ChunkEnd => {
+                    if self.line().is_none() {
+                        return Ok(true);
+                    }
+                    self.state = BodyState::ChunkSize;
+                }
+                BodyState::Plain => {
+                    let rest = std::mem::take(&mut self.pending);
+                    if !rest.is_empty() {
+                        sink(&rest);
+                    }
+                    return Ok(true);
+                }
+                BodyState::Done => return Ok(false),
             }
         }
     }
@@ -297,5 +384,36 @@ mod tests {
         assert!(
             String::from_utf8_lossy(&rpc.request("")).contains("Authorization: Basic dXNlcjpw\r\n")
         );
+    }
+
+    fn body_of(response: &[u8], split: usize) -> (Vec<u8>, Result<bool, String>) {
+        let mut parser = StreamBody::default();
+        let mut body = Vec::new();
+        let first = parser.feed(&response[..split], &mut |d| body.extend_from_slice(d));
+        let second = first.and_then(|open| {
+            if open {
+                parser.feed(&response[split..], &mut |d| body.extend_from_slice(d))
+            } else {
+                Ok(false)
+            }
+        });
+        (body, second)
+    }
+
+    #[test]
+    fn a_streamed_body_comes_out_whole_however_it_is_split() {
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n\
+                        3;x=y\r\n ab\r\n0\r\n\r\n";
+        let plain = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello ab";
+        for split in 0..=chunked.len() {
+            let (body, end) = body_of(chunked, split);
+            assert_eq!((body.as_slice(), end), (&b"hello ab"[..], Ok(false)), "split {split}");
+        }
+        for split in 0..=plain.len() {
+            let (body, end) = body_of(plain, split);
+            assert_eq!((body.as_slice(), end), (&b"hello ab"[..], Ok(true)), "split {split}");
+        }
+        let (body, end) = body_of(b"HTTP/1.1 404 Not Found\r\n\r\n", 3);
+        assert_eq!((body.len(), end), (0, Err("Cannot read, status code 404".to_string())));
     }
 }

@@ -1,14 +1,17 @@
 //! supervisorctl: its command layer (`Controller`, Python's `supervisorctl.Controller` and
-//! `DefaultControllerPlugin`) over a small [`client::Rpc`] trait, and the binary's `main`.
+//! `DefaultControllerPlugin`) over a small [`client::Rpc`] trait and a [`Console`], and the
+//! binary's `main`.
 //!
 //! Every line the commands print goes to stdout, as Python's `Controller.output` does; only
-//! option errors and `tail -f`'s HTTP errors go to stderr. Not ported: `fg` once attached
-//! (its checks are), readline editing/completion/history in the shell, and the shell's
-//! username/password prompt after a 401 (it reports the 401 as one-shot mode does). Exit codes follow `LSBInitExitStatuses` (and, for `status`,
-//! `LSBStatusExitStatuses`), see SURFACE §8 and GOT-38.
+//! option errors and the log streams' HTTP errors go to stderr. Exit codes follow
+//! `LSBInitExitStatuses` (and, for `status`, `LSBStatusExitStatuses`), see SURFACE §8 and
+//! GOT-38. On a terminal the shell edits lines with [`line`] (readline's keys, history and
+//! completion); [`term`] owns Ctrl-C, stdin and the password prompt.
 
 pub mod client;
 mod help;
+pub mod line;
+pub mod term;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -59,15 +62,153 @@ const API_VERSION: &str = "3.0";
 /// this fixed stand-in keeps the line's shape for scripts that match on its start.
 const TRACEBACK_TAIL: &str = "file: supervisor/xmlrpc.py line: 0";
 
+/// `ProcessStates.RUNNING`.
+const RUNNING: i64 = 20;
+
+/// How `fg` ended.
+enum Foreground {
+    Interrupted,
+    Eof,
+    /// The process was found not running after a line was sent.
+    Killed,
+    /// `sendProcessStdin` failed with another fault.
+    Refused(RpcError),
+}
+
+/// `http_client.Listener.feed`: log data as text, or `Undecodable: b'...'` when a piece is
+/// not UTF-8.
+fn feed(out: &mut Vec<u8>, data: &[u8]) {
+    match std::str::from_utf8(data) {
+        Ok(_) => out.extend_from_slice(data),
+        Err(_) => {
+            let text = format!("Undecodable: {}", crate::process::io::bytes_repr(data));
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// `Controller.complete`: the words readline may put in place of `line[begin..end]`.
+fn complete<R: Rpc>(
+    rpc: &mut R,
+    info: &mut Option<Vec<Value>>,
+    line: &str,
+    begin: usize,
+    end: usize,
+) -> Vec<String> {
+    let text = line.get(begin..end).unwrap_or("");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let actions = || -> Vec<String> {
+        VOCAB.iter().filter(|a| a.starts_with(text)).map(|a| format!("{a} ")).collect()
+    };
+    let Some(action) = words.first() else { return actions() };
+    if words.len() == 1 && !line.ends_with(' ') {
+        return actions();
+    }
+    // `action in ('help')` tests a substring of "help", not membership: "e x<Tab>" lists
+    // actions too.
+    if "help".contains(action) {
+        return actions();
+    }
+    let is_group_action = ["add", "remove", "update"].contains(action);
+    let is_process_action =
+        ["clear", "fg", "pid", "restart", "signal", "start", "status", "stop", "tail"]
+            .contains(action);
+    if !is_group_action && !is_process_action {
+        return Vec::new();
+    }
+    if info.is_none() {
+        // readline swallows a completer's exceptions: no answer offers nothing.
+        let Ok(all) = rpc.call("supervisor.getAllProcessInfo", &[]) else { return Vec::new() };
+        *info = Some(as_list(all));
+    }
+    let infos = info.as_deref().unwrap_or_default();
+    let mut names: Vec<String> = Vec::new();
+    for info in infos {
+        let (group, name) = (member_str(info, "group"), member_str(info, "name"));
+        if is_group_action {
+            if !names.contains(&group) {
+                names.push(group);
+            }
+        } else if text.contains(':') || name != group {
+            let all = format!("{group}:*");
+            names.push(format!("{group}:{name}"));
+            if !names.contains(&all) {
+                names.push(all);
+            }
+        } else {
+            names.push(name);
+        }
+    }
+    names.into_iter().filter(|n| n.starts_with(text)).map(|n| format!("{n} ")).collect()
+}
+
+/// `Controller.vocab`: `help`, then the plugin's `do_` names as `dir()` lists them (sorted,
+/// so `help` comes twice; readline shows it once).
+const VOCAB: &[&str] = &[
+    "help", "add", "avail", "clear", "exit", "fg", "help", "maintail", "open", "pid", "quit",
+    "reload", "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop",
+    "tail", "update", "version",
+];
+
 /// A command's early exit: an RPC error no handler claimed, shown as Python's generic line.
 type CmdResult = Result<(), RpcError>;
 
-/// Reads one line of user input: gets the output printed so far (ending with the prompt) to
-/// show first, and returns the line without its newline, or `None` at end of input.
-pub type Input = Box<dyn FnMut(&mut Vec<u8>) -> Option<String>>;
+/// A line from the user, or why there is none.
+pub enum Entered {
+    Line(String),
+    /// End of input (Ctrl-D, or stdin closed): Python's `EOFError`.
+    Eof,
+    /// Ctrl-C at a prompt: Python's `KeyboardInterrupt`, which ends the shell.
+    Interrupted,
+}
 
-/// Shows and empties the pending output (the binary writes it to stdout).
-pub type Flush = Box<dyn FnMut(&mut Vec<u8>)>;
+/// Where supervisorctl's user sits: the terminal in the binary, a script in tests.
+pub trait Console {
+    /// Shows and empties what was printed so far (the binary writes it to stdout).
+    fn show(&mut self, out: &mut Vec<u8>);
+
+    /// `input(prompt)`. `complete(line, begidx, endidx)` offers completions for the word at
+    /// the cursor, as readline asks supervisorctl's completer.
+    fn read_line(
+        &mut self,
+        prompt: &str,
+        complete: &mut dyn FnMut(&str, usize, usize) -> Vec<String>,
+    ) -> Entered;
+
+    /// `getpass.getpass(prompt)`; `None` at end of input.
+    fn getpass(&mut self, prompt: &str) -> Option<String>;
+
+    /// stdin as `fg` reads it: whatever the shell's lines came from, sharing their buffer.
+    fn stdin(&mut self) -> Option<&mut term::Stdin>;
+
+    /// Called after each shell command (the binary keeps the `-r` history file current).
+    fn command_done(&mut self) {}
+}
+
+/// A console with nobody there: nothing is shown and input is at its end.
+struct NoConsole;
+
+impl Console for NoConsole {
+    fn show(&mut self, out: &mut Vec<u8>) {
+        out.clear();
+    }
+
+    fn read_line(
+        &mut self,
+        _: &str,
+        _: &mut dyn FnMut(&str, usize, usize) -> Vec<String>,
+    ) -> Entered {
+        Entered::Eof
+    }
+
+    fn getpass(&mut self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn stdin(&mut self) -> Option<&mut term::Stdin> {
+        None
+    }
+}
 
 /// supervisorctl's command interpreter: the RPC client, what it printed and its exit status.
 pub struct Controller<R: Rpc> {
@@ -79,9 +220,10 @@ pub struct Controller<R: Rpc> {
     pub interactive: bool,
     /// Set by `quit`, `exit` and `EOF`: the shell stops.
     pub stop: bool,
-    pub input: Input,
-    /// Called with the pending output while `tail -f` streams, so lines show as they come.
-    pub flush: Flush,
+    pub console: Box<dyn Console>,
+    /// `getAllProcessInfo` for completion, kept until the next command as Python keeps it
+    /// (readline asks for completions many times per Tab).
+    complete_info: Option<Vec<Value>>,
     /// Lines for stderr (`tail -f` errors, as Python's `http_client` writes them).
     pub err: Vec<u8>,
 }
@@ -155,6 +297,7 @@ fn generic_error(e: &RpcError) -> String {
         RpcError::Http { .. } => ("xmlrpc.client.ProtocolError".to_string(), e.to_string()),
         RpcError::Protocol(m) => ("xmlrpc.client.ResponseError".to_string(), m.clone()),
         RpcError::Eof => ("EOFError".to_string(), e.to_string()),
+        RpcError::Interrupted => ("KeyboardInterrupt".to_string(), String::new()),
     };
     format!("error: <class '{class}'>, {message}: {TRACEBACK_TAIL}")
 }
@@ -168,33 +311,50 @@ impl<R: Rpc> Controller<R> {
             exitstatus: 0,
             interactive: false,
             stop: false,
-            input: Box::new(|_| None),
-            flush: Box::new(|_| {}),
+            console: Box::new(NoConsole),
+            complete_info: None,
             err: Vec::new(),
         }
     }
 
-    /// `_tailf`: streams `path` until the server closes it or the user presses Ctrl-C (the
-    /// binary's SIGINT handler prints Python's empty line and exits).
+    /// `_tailf`: streams `path` until the server closes it or the user presses Ctrl-C, which
+    /// ends the command with an empty line.
     fn tailf(&mut self, path: &str) {
         self.output("==> Press Ctrl-C to exit <==");
-        (self.flush)(&mut self.out);
-        let mut out = std::mem::take(&mut self.out);
-        let flush = &mut self.flush;
-        let result = self.rpc.follow(path, &mut |data| {
-            out.extend_from_slice(data);
-            flush(&mut out);
-        });
-        self.out = out;
-        if let Err(line) = result {
-            self.err.extend_from_slice(format!("{}{path} {line}\n", self.serverurl).as_bytes());
+        self.console.show(&mut self.out);
+        let catch = term::Catch::new();
+        let mut stream = match self.rpc.stream(path) {
+            Ok(stream) => stream,
+            Err(line) => return self.stream_error(path, &line),
+        };
+        loop {
+            match term::wait(&[stream.fd()], &catch) {
+                Ok(term::Woken::Ready(_)) => {}
+                Ok(term::Woken::Interrupted) => return self.output(""),
+                Err(e) => return self.stream_error(path, &format!("Cannot read, error: {e}")),
+            }
+            let out = &mut self.out;
+            match stream.pump(&mut |data| feed(out, data)) {
+                Ok(true) => self.console.show(&mut self.out),
+                Ok(false) => return,
+                Err(line) => return self.stream_error(path, &line),
+            }
         }
     }
 
-    /// Python's `raw_input(prompt)` for the confirmation questions.
+    /// `http_client.Listener.error`: `<url> <error>` on stderr.
+    fn stream_error(&mut self, path: &str, line: &str) {
+        self.err.extend_from_slice(format!("{}{path} {line}\n", self.serverurl).as_bytes());
+    }
+
+    /// Python's `raw_input(prompt)` inside a command (questions, the user name).
     fn raw_input(&mut self, prompt: &str) -> Result<String, RpcError> {
-        self.out.extend_from_slice(prompt.as_bytes());
-        (self.input)(&mut self.out).ok_or(RpcError::Eof)
+        self.console.show(&mut self.out);
+        match self.console.read_line(prompt, &mut |_, _, _| Vec::new()) {
+            Entered::Line(line) => Ok(line),
+            Entered::Eof => Err(RpcError::Eof),
+            Entered::Interrupted => Err(RpcError::Interrupted),
+        }
     }
 
     /// `raw_input(question).lower().startswith('y')` in the shell; always yes otherwise.
@@ -206,19 +366,36 @@ impl<R: Rpc> Controller<R> {
     }
 
     /// `Cmd.cmdloop` as `exec_cmdloop` runs it: `status` first, then a prompt per line, until
-    /// `quit`, `exit` or end of input.
-    pub fn cmdloop(&mut self, prompt: &str, mut flush: impl FnMut(&mut Vec<u8>)) {
+    /// `quit`, `exit`, end of input or Ctrl-C.
+    pub fn cmdloop(&mut self, prompt: &str) {
         let mut line = Some("status".to_string());
         loop {
             let current = match line.take() {
                 Some(l) => l,
-                None => self.raw_input(prompt).unwrap_or_else(|_| "EOF".to_string()),
+                None => {
+                    self.console.show(&mut self.out);
+                    let (rpc, info) = (&mut self.rpc, &mut self.complete_info);
+                    let entered = self.console.read_line(prompt, &mut |line, begin, end| {
+                        complete(rpc, info, line, begin, end)
+                    });
+                    match entered {
+                        Entered::Line(l) => l,
+                        Entered::Eof => "EOF".to_string(),
+                        Entered::Interrupted => {
+                            // `exec_cmdloop`'s `except KeyboardInterrupt: self.output('')`.
+                            self.output("");
+                            self.console.show(&mut self.out);
+                            break;
+                        }
+                    }
+                }
             };
             self.onecmd(&current);
-            flush(&mut self.out);
+            self.console.show(&mut self.out);
             if !self.err.is_empty() {
                 let _ = std::io::stderr().write_all(&std::mem::take(&mut self.err));
             }
+            self.console.command_done();
             if self.stop {
                 break;
             }
@@ -263,7 +440,15 @@ impl<R: Rpc> Controller<R> {
         if cmd.is_empty() || !self.knows(&cmd) {
             return self.default(&line);
         }
+        self.complete_info = None;
         let result = match self.dispatch(&cmd, &arg) {
+            Err(RpcError::Http { status: 401, .. }) if self.interactive => {
+                self.output("Server requires authentication");
+                match self.ask_credentials() {
+                    Ok(()) => return self.onecmd(&line),
+                    Err(e) => Err(e),
+                }
+            }
             Err(RpcError::Http { status: 401, .. }) => {
                 // Python reports the 401, then runs the command once more (the retry only
                 // helps its interactive prompt for credentials), which fails the same way.
@@ -273,10 +458,28 @@ impl<R: Rpc> Controller<R> {
             }
             other => other,
         };
-        if let Err(e) = result {
-            self.output(&generic_error(&e));
-            self.exitstatus = EXIT_GENERIC;
+        match result {
+            Ok(()) => {}
+            Err(RpcError::Interrupted) => {
+                // A `KeyboardInterrupt` no command catches ends the shell.
+                self.output("");
+                self.stop = true;
+            }
+            Err(e) => {
+                self.output(&generic_error(&e));
+                self.exitstatus = EXIT_GENERIC;
+            }
         }
+    }
+
+    /// The shell's `Username:` and `Password:` prompts after a 401.
+    fn ask_credentials(&mut self) -> Result<(), RpcError> {
+        let username = self.raw_input("Username:")?;
+        self.console.show(&mut self.out);
+        let password = self.console.getpass("Password:").ok_or(RpcError::Eof)?;
+        self.output("");
+        self.rpc.set_credentials(&username, &password);
+        Ok(())
     }
 
     fn default(&mut self, line: &str) {
@@ -1130,7 +1333,8 @@ impl<R: Rpc> Controller<R> {
         result
     }
 
-    /// `fg`'s checks are ported; attaching to a running process is not yet.
+    /// `fg`: the process's stdout and stderr streams to the terminal while each line typed
+    /// goes to its stdin, until Ctrl-C, end of input, or a line finds it no longer running.
     fn do_fg(&mut self, arg: &str) -> CmdResult {
         if !self.upcheck()? {
             return Ok(());
@@ -1141,14 +1345,14 @@ impl<R: Rpc> Controller<R> {
                 self.bad_args("ERROR: no process name supplied", EXIT_GENERIC, "fg");
                 return Ok(());
             }
-            [name] => *name,
+            [name] => name.to_string(),
             _ => {
                 self.output("ERROR: too many process names supplied");
                 self.exitstatus = EXIT_GENERIC;
                 return Ok(());
             }
         };
-        let info = match self.call("supervisor.getProcessInfo", &[name.into()]) {
+        let info = match self.call("supervisor.getProcessInfo", &[name.as_str().into()]) {
             Ok(info) => info,
             Err(RpcError::Fault { code: BAD_NAME, .. }) => {
                 self.output("ERROR: bad process name supplied");
@@ -1161,15 +1365,111 @@ impl<R: Rpc> Controller<R> {
             }
             Err(e) => return Err(e),
         };
-        // RUNNING is 20.
-        if member_int(&info, "state") != 20 {
+        if member_int(&info, "state") != RUNNING {
             self.output("ERROR: process not running");
             self.exitstatus = EXIT_GENERIC;
             return Ok(());
         }
-        self.output("ERROR: fg is not implemented in supervisor-rs yet");
-        self.exitstatus = EXIT_UNIMPLEMENTED_FEATURE;
+        self.output("==> Press Ctrl-C to exit <==");
+        self.console.show(&mut self.out);
+        let catch = term::Catch::new();
+        // Python's `fgthread` follows both logs; one that cannot be followed only reports.
+        let mut streams = Vec::new();
+        for channel in ["stdout", "stderr"] {
+            let path = format!("/logtail/{name}/{channel}");
+            match self.rpc.stream(&path) {
+                Ok(stream) => streams.push(Some(stream)),
+                Err(line) => self.stream_error(&path, &line),
+            }
+        }
+        let ended = self.foreground(&name, &mut streams, &catch);
+        match ended {
+            Ok(Foreground::Interrupted | Foreground::Eof) => {
+                self.output("Exiting foreground");
+            }
+            Ok(Foreground::Killed) => {
+                self.output("Process got killed");
+                self.output("Exiting foreground");
+            }
+            Ok(Foreground::Refused(e)) => {
+                self.output(&format!("ERROR: {e}"));
+                self.output("Exiting foreground");
+            }
+            Err(e) => return Err(e),
+        }
         Ok(())
+    }
+
+    /// `fg`'s loop once attached: log data is shown as it comes, lines typed are sent.
+    fn foreground(
+        &mut self,
+        name: &str,
+        streams: &mut [Option<client::LogStream>],
+        catch: &term::Catch,
+    ) -> Result<Foreground, RpcError> {
+        loop {
+            // Lines already read (piped after `fg x`) go first, as Python's `raw_input` takes
+            // them from `sys.stdin`'s buffer.
+            let Some(stdin) = self.console.stdin() else { return Ok(Foreground::Eof) };
+            if let Some(line) = stdin.buffered_line() {
+                if let Some(end) = self.send_line(name, line)? {
+                    return Ok(end);
+                }
+                continue;
+            }
+            if stdin.at_eof() {
+                return Ok(Foreground::Eof);
+            }
+            let woken = {
+                let mut fds = vec![stdin.fd()];
+                fds.extend(streams.iter().flatten().map(|s| s.fd()));
+                term::wait(&fds, catch).map_err(|e| RpcError::io(&e))?
+            };
+            let ready = match woken {
+                term::Woken::Interrupted => return Ok(Foreground::Interrupted),
+                term::Woken::Ready(ready) => ready,
+            };
+            if ready[0]
+                && let Some(stdin) = self.console.stdin()
+            {
+                stdin.fill();
+            }
+            let mut ready_streams = ready[1..].iter();
+            for slot in streams.iter_mut() {
+                let Some(stream) = slot else { continue };
+                if !ready_streams.next().copied().unwrap_or(false) {
+                    continue;
+                }
+                let out = &mut self.out;
+                match stream.pump(&mut |data| feed(out, data)) {
+                    Ok(true) => {}
+                    Ok(false) => *slot = None,
+                    Err(line) => {
+                        *slot = None;
+                        let err = format!("{}/logtail/{name} {line}\n", self.serverurl);
+                        self.err.extend_from_slice(err.as_bytes());
+                    }
+                }
+            }
+            self.console.show(&mut self.out);
+            if !self.err.is_empty() {
+                let _ = std::io::stderr().write_all(&std::mem::take(&mut self.err));
+            }
+        }
+    }
+
+    /// Sends one typed line to the process, then checks it still runs (as Python does after
+    /// every line); `Some` ends the foreground.
+    fn send_line(&mut self, name: &str, line: String) -> Result<Option<Foreground>, RpcError> {
+        let data = format!("{line}\n");
+        match self.call("supervisor.sendProcessStdin", &[name.into(), data.as_str().into()]) {
+            Ok(_) => {}
+            Err(RpcError::Fault { code: NOT_RUNNING, .. }) => return Ok(Some(Foreground::Killed)),
+            Err(e @ RpcError::Fault { .. }) => return Ok(Some(Foreground::Refused(e))),
+            Err(e) => return Err(e),
+        }
+        let info = self.call("supervisor.getProcessInfo", &[name.into()])?;
+        Ok((member_int(&info, "state") != RUNNING).then_some(Foreground::Killed))
     }
 
     fn do_version(&mut self, arg: &str) -> CmdResult {
@@ -1258,60 +1558,22 @@ pub fn main(argv0: &str, args: &[String]) -> ExitCode {
     };
     let mut controller = Controller::new(rpc, &options.serverurl);
     controller.interactive = options.interactive;
-    controller.flush = Box::new(flush_stdout);
-    on_interrupt_print_newline_and_exit();
-    controller.input = Box::new(|pending| {
-        flush_stdout(pending);
-        let mut line = String::new();
-        match std::io::stdin().read_line(&mut line) {
-            Ok(0) | Err(_) => None,
-            Ok(_) => {
-                // `input()` drops only the newline.
-                if line.ends_with('\n') {
-                    line.pop();
-                }
-                Some(line)
-            }
-        }
-    });
+    // `-r` wins over `history_file`. Python parses `-r` but then reads only the config's value,
+    // so its `-r` does nothing; ours keeps the history its help text promises.
+    let history = options.history.clone().or_else(|| options.history_file.clone());
+    controller.console = Box::new(term::TerminalConsole::new(history));
+    if let Err(e) = term::install_interrupt() {
+        let _ = writeln!(std::io::stderr(), "Error: cannot handle Ctrl-C: {e}");
+    }
     if !options.args.is_empty() {
         controller.onecmd(&options.args.join(" "));
-        flush_stdout(&mut controller.out);
+        controller.console.show(&mut controller.out);
         let _ = std::io::stderr().write_all(&controller.err);
         return ExitCode::from(controller.exitstatus);
     }
-    // Readline editing, completion and history are not ported: lines are read as they come.
-    controller.cmdloop(&format!("{}> ", options.prompt), flush_stdout);
+    controller.cmdloop(&format!("{}> ", options.prompt));
     // The shell always exits 0, whatever its commands did.
     ExitCode::SUCCESS
-}
-
-/// Ctrl-C ends supervisorctl as Python's `KeyboardInterrupt` handlers do: an empty line on
-/// stdout and exit 0 (`tail -f` and the shell both end that way). Output is flushed as it is
-/// produced while streaming, so nothing is lost by exiting from the handler.
-fn on_interrupt_print_newline_and_exit() {
-    extern "C" fn handler(_: libc::c_int) {
-        // SAFETY: write(2) and _exit(2) are async-signal-safe.
-        unsafe {
-            libc::write(1, b"\n".as_ptr().cast(), 1);
-            libc::_exit(0);
-        }
-    }
-    let action = nix::sys::signal::SigAction::new(
-        nix::sys::signal::SigHandler::Handler(handler),
-        nix::sys::signal::SaFlags::empty(),
-        nix::sys::signal::SigSet::empty(),
-    );
-    // SAFETY: the handler only calls async-signal-safe functions.
-    let _ = unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGINT, &action) };
-}
-
-/// Writes and empties the pending output.
-fn flush_stdout(pending: &mut Vec<u8>) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(pending);
-    let _ = stdout.flush();
-    pending.clear();
 }
 
 #[cfg(test)]

@@ -113,13 +113,137 @@ fn shell_runs_status_first_and_stops_at_quit() {
         "unix:///x.sock",
     );
     c.interactive = true;
-    let mut lines = vec!["shutdown".to_string(), "no".to_string(), "quit".to_string()].into_iter();
-    c.input = Box::new(move |_| lines.next());
-    let mut shown = Vec::new();
-    c.cmdloop("supervisor> ", |out| shown.append(out));
+    let shown = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    c.console = Box::new(Script {
+        lines: vec!["shutdown".into(), "no".into(), "quit".into()].into(),
+        shown: shown.clone(),
+    });
+    c.cmdloop("supervisor> ");
+    let shown = shown.borrow().clone();
     assert_eq!(
         String::from_utf8(shown).unwrap(),
         "supervisor> Really shut the remote supervisord process down y/N? supervisor> \n"
     );
     assert!(!c.rpc.calls.contains(&"supervisor.shutdown".to_string()));
+}
+
+/// A console that types the given lines and keeps what was shown (prompts included).
+struct Script {
+    lines: std::collections::VecDeque<String>,
+    shown: std::rc::Rc<std::cell::RefCell<Vec<u8>>>,
+}
+
+impl Console for Script {
+    fn show(&mut self, out: &mut Vec<u8>) {
+        self.shown.borrow_mut().append(out);
+    }
+
+    fn read_line(
+        &mut self,
+        prompt: &str,
+        _: &mut dyn FnMut(&str, usize, usize) -> Vec<String>,
+    ) -> Entered {
+        self.shown.borrow_mut().extend_from_slice(prompt.as_bytes());
+        self.lines.pop_front().map_or(Entered::Eof, Entered::Line)
+    }
+
+    fn getpass(&mut self, prompt: &str) -> Option<String> {
+        self.shown.borrow_mut().extend_from_slice(prompt.as_bytes());
+        self.lines.pop_front()
+    }
+
+    fn stdin(&mut self) -> Option<&mut term::Stdin> {
+        None
+    }
+}
+
+fn completions(line: &str, begin: usize) -> Vec<String> {
+    let all = Value::Array(vec![
+        info("web", "web", 20, "RUNNING", ""),
+        info("grp", "a", 20, "RUNNING", ""),
+        info("grp", "b", 0, "STOPPED", ""),
+    ]);
+    let mut fake =
+        Fake { replies: vec![("supervisor.getAllProcessInfo", Ok(all))], calls: Vec::new() };
+    let mut cache = None;
+    let got = complete(&mut fake, &mut cache, line, begin, line.len());
+    // Asked again, the cached answer is used (readline asks for every Tab).
+    let again = complete(&mut fake, &mut cache, line, begin, line.len());
+    assert_eq!(got, again);
+    assert!(fake.calls.len() <= 1, "{:?}", fake.calls);
+    got
+}
+
+#[test]
+fn completion_offers_actions_groups_and_processes_as_python() {
+    assert_eq!(completions("sta", 0), ["start ", "status "]);
+    assert_eq!(completions("", 0).len(), VOCAB.len());
+    assert_eq!(completions("h", 0), ["help ", "help "]);
+    assert_eq!(completions("help st", 5), ["start ", "status ", "stop "]);
+    // `action in ('help')` is a substring test.
+    assert_eq!(completions("el sh", 3), ["shutdown "]);
+    assert_eq!(completions("start ", 6), ["web ", "grp:a ", "grp:* ", "grp:b "]);
+    assert_eq!(completions("stop g", 5), ["grp:a ", "grp:* ", "grp:b "]);
+    // With a colon typed, a lone process is offered as group:name as well.
+    assert_eq!(completions("tail web:", 5), ["web:web ", "web:* "]);
+    assert_eq!(completions("update ", 7), ["web ", "grp "]);
+    assert_eq!(completions("avail x", 6), Vec::<String>::new());
+}
+
+/// Answers 401 until the right credentials are set.
+struct Locked {
+    credentials: Option<(String, String)>,
+}
+
+impl Rpc for Locked {
+    fn call(&mut self, method: &str, _params: &[Value]) -> Result<Value, RpcError> {
+        if self.credentials != Some(("user".into(), "123".into())) {
+            return Err(RpcError::Http { status: 401, reason: "Unauthorized".into() });
+        }
+        Ok(match method {
+            "supervisor.getVersion" => Value::Str("3.0".into()),
+            _ => Value::Array(vec![info("a", "a", 20, "RUNNING", "pid 1, uptime 0:00:01")]),
+        })
+    }
+
+    fn set_credentials(&mut self, username: &str, password: &str) {
+        self.credentials = Some((username.into(), password.into()));
+    }
+}
+
+#[test]
+fn shell_asks_for_credentials_after_a_401_and_retries() {
+    let mut c = Controller::new(Locked { credentials: None }, "unix:///x.sock");
+    c.interactive = true;
+    let shown = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    c.console = Box::new(Script {
+        lines: vec!["user".into(), "bad".into(), "user".into(), "123".into()].into(),
+        shown: shown.clone(),
+    });
+    c.onecmd("status");
+    c.console.show(&mut c.out);
+    let shown = String::from_utf8(shown.borrow().clone()).unwrap();
+    assert_eq!(
+        shown,
+        format!(
+            "Server requires authentication\nUsername:Password:\nServer requires authentication\n\
+             Username:Password:\n{:<33}{:<10}pid 1, uptime 0:00:01\n",
+            "a", "RUNNING"
+        )
+    );
+    assert_eq!(c.exitstatus, 0);
+}
+
+#[test]
+fn one_shot_reports_a_401_without_prompting() {
+    let mut c = Controller::new(Locked { credentials: None }, "unix:///x.sock");
+    c.onecmd("status");
+    let out = String::from_utf8(c.out).unwrap();
+    assert!(
+        out.starts_with(
+            "Server requires authentication\nerror: <class 'xmlrpc.client.ProtocolError'>"
+        ),
+        "{out}"
+    );
+    assert_eq!(c.exitstatus, 1);
 }
