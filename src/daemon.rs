@@ -204,6 +204,14 @@ impl Backend for DaemonBackend {
         })
     }
 
+    fn web(
+        &self,
+        request: crate::web::WebRequest,
+    ) -> Option<BoxFuture<http::Response<crate::http::Body>>> {
+        let rpc = Arc::new(WebCalls { handle: self.handle.clone() });
+        crate::web::respond(rpc, request)
+    }
+
     fn process_logfile(&self, namespec: &str, channel: &str) -> Option<String> {
         let map = self.logfiles.lock().ok()?;
         let [stdout, stderr] = map.get(namespec)?;
@@ -221,6 +229,29 @@ impl Backend for DaemonBackend {
 
     fn log_enabled(&self, level: crate::config::datatypes::LogLevel) -> bool {
         self.logger.enabled(level)
+    }
+}
+
+/// The web UI's calls, through the same methods `/RPC2` runs.
+struct WebCalls {
+    handle: SupervisorHandle,
+}
+
+impl crate::web::WebRpc for WebCalls {
+    fn call(
+        &self,
+        method: &str,
+        params: Vec<crate::rpc::xmlrpc::Value>,
+    ) -> BoxFuture<Result<crate::rpc::xmlrpc::Value, crate::rpc::faults::Fault>> {
+        let (handle, method) = (self.handle.clone(), method.to_string());
+        Box::pin(async move {
+            let answer = if method == "system.multicall" {
+                crate::rpc::multicall(&handle, params).await
+            } else {
+                crate::rpc::call_one(&handle, method, params).await
+            };
+            answer.map(crate::rpc::xmlrpc::unmarshal)
+        })
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`logs`]: log files (rotation, reads and tails), the capture dispatcher, the main log.
 //! - [`rpc`]: the XML-RPC codec and the `supervisor.*`/`system.*` namespace.
 //! - [`http`]: supervisor's HTTP surface (medusa's wire format, auth, logtail).
+//! - [`web`]: the web interface (supervisor's views, actions and redirects; our live page).
 //! - [`daemon`]: supervisord's startup, restart and shutdown sequence.
 //! - [`ctl`]: the native `supervisorctl`; [`tools`]: `pidproxy` and `echo_supervisord_conf`;
 //!   [`service`]: the systemd unit.
@@ -29,6 +30,7 @@ pub mod python;
 pub mod rpc;
 pub mod service;
 pub mod tools;
+pub mod web;
 
 /// The supervisor release whose behaviour this implementation reproduces; `supervisord -v`
 /// prints it and `getSupervisorVersion` returns it.

@@ -5,7 +5,7 @@
 //! Every line the commands print goes to stdout, as Python's `Controller.output` does; only
 //! option errors and the log streams' HTTP errors go to stderr. Exit codes follow
 //! `LSBInitExitStatuses` (and, for `status`, `LSBStatusExitStatuses`), see SURFACE §8 and
-//! GOT-38. On a terminal the shell edits lines with [`line`] (readline's keys, history and
+//! GOT-38. On a terminal the shell edits lines with [`mod@line`] (readline's keys, history and
 //! completion); [`term`] owns Ctrl-C, stdin and the password prompt.
 
 pub mod client;

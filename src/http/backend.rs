@@ -53,17 +53,11 @@ pub trait Backend: Send + Sync + 'static {
     /// The main log file for `/mainlogtail`; `None` answers 404.
     fn main_logfile(&self) -> Option<String>;
 
-    /// The web UI: views and static files. `path_and_query` is the request URI after medusa's
-    /// percent-decoding of the path; `body` is the request body of a POST to a UI view. `None`
-    /// falls through to supervisor's default handling (`ok.html`, 400 for methods other than
-    /// GET and HEAD, 404 otherwise).
-    fn web(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        body: Bytes,
-    ) -> Option<BoxFuture<http::Response<Body>>> {
-        let _ = (method, path_and_query, body);
+    /// The web UI: views and static files (see [`crate::web::WebRequest`]). `None` falls
+    /// through to supervisor's default handling (`ok.html`, 400 for methods other than GET and
+    /// HEAD, 404 otherwise).
+    fn web(&self, request: crate::web::WebRequest) -> Option<BoxFuture<http::Response<Body>>> {
+        let _ = request;
         None
     }
 

@@ -48,6 +48,9 @@ const UI_VIEWS: [&str; 3] = ["index.html", "tail.html", "ok.html"];
 pub(crate) struct ServerCtx {
     pub credentials: Option<Credentials>,
     pub backend: Arc<dyn Backend>,
+    /// `http://<server_name>:<port>` (`http://<unix domain socket>:<path>` on a unix socket),
+    /// what the web UI's redirects name when a request has no `Host`.
+    pub server_url: String,
 }
 
 /// Who is on the other end, as the access log names it.
@@ -437,7 +440,14 @@ where
         } else {
             Bytes::new()
         };
-        if let Some(page) = self.ctx.backend.web(&head.command, &head.uri, body) {
+        let request = crate::web::WebRequest {
+            method: head.command.clone(),
+            uri: head.uri.clone(),
+            host: head.header("host").map(str::to_string),
+            server_url: self.ctx.server_url.clone(),
+            body,
+        };
+        if let Some(page) = self.ctx.backend.web(request) {
             let response = page.await;
             return self.send_web(head, response).await;
         }

@@ -158,7 +158,7 @@ pub(crate) fn reason(code: u16) -> &'static str {
 }
 
 /// medusa's `DEFAULT_ERROR_MESSAGE`: lines joined by CRLF, with a final CRLF.
-pub(crate) fn error_page(code: u16) -> String {
+pub fn error_page(code: u16) -> String {
     [
         "<head>".to_string(),
         "<title>Error response</title>".to_string(),

@@ -48,6 +48,8 @@ struct BoundServer {
     startup: Vec<(LogLevel, String)>,
     /// medusa prefixes its own log lines with the server's `ip` (the host, or the socket path).
     log_ip: String,
+    /// See `ServerCtx::server_url`.
+    server_url: String,
 }
 
 #[derive(Debug)]
@@ -127,6 +129,7 @@ impl HttpServers {
                 let ctx = Arc::new(ServerCtx {
                     credentials: credentials(&s.config),
                     backend: Arc::clone(&backend),
+                    server_url: s.server_url.clone(),
                 });
                 (s.listener.try_clone(), ctx, s.log_ip.clone())
             })
@@ -179,6 +182,7 @@ fn bind_one(config: &HttpServerConfig) -> Result<BoundServer, HttpError> {
                 listener: StdListener::Tcp(bound.listener),
                 startup,
                 log_ip: host.clone(),
+                server_url: format!("http://{}:{port}", bound.server_name),
             })
         }
         ServerAddress::Unix { file, chmod, chown } => {
@@ -195,6 +199,7 @@ fn bind_one(config: &HttpServerConfig) -> Result<BoundServer, HttpError> {
                 listener: StdListener::Unix { listener, path: PathBuf::from(file) },
                 startup,
                 log_ip: file.clone(),
+                server_url: format!("http://<unix domain socket>:{file}"),
             })
         }
     }

@@ -29,7 +29,11 @@ pub enum Outcome {
 }
 
 /// Runs one call inside the actor and waits for its answer, however long a `wait=True` takes.
-async fn call_one(handle: &SupervisorHandle, method: String, params: Vec<Value>) -> Answer {
+pub(crate) async fn call_one(
+    handle: &SupervisorHandle,
+    method: String,
+    params: Vec<Value>,
+) -> Answer {
     if namespace::is_read_only(&method) {
         let answer = handle.read(move |sup| namespace::call_read(sup, &method, &params)).await;
         return answer.unwrap_or_else(|| Err(Fault::bare(FaultCode::ShutdownState)));
@@ -60,7 +64,7 @@ async fn call_one(handle: &SupervisorHandle, method: String, params: Vec<Value>)
 
 /// `system.multicall`: each call in turn (a waiting call holds up the ones after it), results
 /// as raw values mixed with fault structs (GOT-1).
-async fn multicall(handle: &SupervisorHandle, params: Vec<Value>) -> Answer {
+pub(crate) async fn multicall(handle: &SupervisorHandle, params: Vec<Value>) -> Answer {
     let [Value::Array(calls)] =
         <[Value; 1]>::try_from(params).map_err(|_| Fault::bare(FaultCode::IncorrectParameters))?
     else {

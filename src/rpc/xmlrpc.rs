@@ -1070,6 +1070,27 @@ pub fn method_response(value: &Value) -> Result<String, EncodeError> {
     Ok(out)
 }
 
+/// `value` with every [`Value::Marshalled`] part read back into a tree, for callers inside the
+/// daemon that look into replies (the web UI) rather than send them.
+pub fn unmarshal(value: Value) -> Value {
+    match value {
+        Value::Marshalled(_) => {
+            let parsed = method_response(&value).ok().and_then(|xml| {
+                match parse_method_response(xml.as_bytes()) {
+                    Ok(Response::Value(v)) => Some(v),
+                    _ => None,
+                }
+            });
+            parsed.unwrap_or(Value::Nil)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(unmarshal).collect()),
+        Value::Struct(members) => {
+            Value::Struct(members.into_iter().map(|(k, v)| (k, unmarshal(v))).collect())
+        }
+        other => other,
+    }
+}
+
 /// A fault reply body, byte-identical to supervisor's `xmlrpc_marshal(Fault(code, text))`.
 /// Supervisor's fault codes are all small; a code outside 32 bits (where Python would raise
 /// OverflowError) is written as given.

@@ -68,16 +68,11 @@ impl Backend for Fake {
         self.main_log.clone()
     }
 
-    fn web(
-        &self,
-        method: &str,
-        path_and_query: &str,
-        body: Bytes,
-    ) -> Option<BoxFuture<http::Response<Body>>> {
-        if !self.web_pages || !path_and_query.starts_with("/index.html") {
+    fn web(&self, request: supervisor::web::WebRequest) -> Option<BoxFuture<http::Response<Body>>> {
+        if !self.web_pages || !request.uri.starts_with("/index.html") {
             return None;
         }
-        let text = format!("{method} {path_and_query} {}", body.len());
+        let text = format!("{} {} {}", request.method, request.uri, request.body.len());
         Some(Box::pin(async move {
             http::Response::builder()
                 .status(200)

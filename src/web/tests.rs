@@ -1,0 +1,168 @@
+//! The web views against a fake daemon: actions, their messages and redirects, the pages.
+
+use std::sync::Mutex;
+
+use http_body_util::BodyExt;
+
+use super::*;
+
+type Replies = Vec<(&'static str, Result<Value, Fault>)>;
+
+/// Answers by method name; records the calls.
+struct Fake {
+    replies: Replies,
+    calls: Mutex<Vec<String>>,
+}
+
+impl WebRpc for Fake {
+    fn call(&self, method: &str, _params: Vec<Value>) -> BoxFuture<Result<Value, Fault>> {
+        self.calls.lock().unwrap().push(method.to_string());
+        let reply = self
+            .replies
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, r)| r.clone())
+            .unwrap_or(Ok(Value::Bool(true)));
+        Box::pin(async move { reply })
+    }
+}
+
+fn info(group: &str, name: &str, state: &str) -> Value {
+    Value::Struct(vec![
+        ("group".into(), Value::Str(group.into())),
+        ("name".into(), Value::Str(name.into())),
+        ("statename".into(), Value::Str(state.into())),
+        ("description".into(), Value::Str("pid 1, uptime 0:00:01".into())),
+    ])
+}
+
+fn fake(extra: Replies) -> Arc<Fake> {
+    let mut replies = extra;
+    replies.push((
+        "supervisor.getAllProcessInfo",
+        Ok(Value::Array(vec![info("web", "web", "RUNNING"), info("grp", "a", "STOPPED")])),
+    ));
+    Arc::new(Fake { replies, calls: Mutex::new(Vec::new()) })
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+fn get(rpc: Arc<Fake>, method: &str, uri: &str, body: &str) -> Option<Answer> {
+    let request = WebRequest {
+        method: method.into(),
+        uri: uri.into(),
+        host: Some("example.com:9001".into()),
+        server_url: "http://localhost:9001".into(),
+        body: Bytes::from(body.to_string()),
+    };
+    let future = respond(rpc, request)?;
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    Some(rt.block_on(async move {
+        let response = future.await;
+        let (parts, body) = response.into_parts();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap().to_string()))
+            .collect();
+        let bytes = body.collect().await.unwrap().to_bytes();
+        Answer {
+            status: parts.status.as_u16(),
+            headers,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
+    }))
+}
+
+#[test]
+fn actions_redirect_with_supervisors_messages() {
+    let cases: Vec<(&str, Replies, &str)> = vec![
+        ("processname=web&action=stop", vec![], "Process%20web%20stopped"),
+        ("processname=grp%3Aa&action=start", vec![], "Process%20grp%3Aa%20started"),
+        (
+            "processname=web&action=start",
+            vec![("supervisor.startProcess", Err(Fault::bare(FaultCode::AlreadyStarted)))],
+            "ERROR%3A%20Process%20web%3A%20already%20started",
+        ),
+        (
+            "processname=web&action=stop",
+            vec![("supervisor.stopProcess", Err(Fault::with(FaultCode::NotRunning, "web")))],
+            "unexpected%20rpc%20fault%20%5B70%5D%20NOT_RUNNING%3A%20web",
+        ),
+        ("processname=web&action=restart", vec![], "Process%20web%20restarted"),
+        ("processname=web&action=clearlog", vec![], "Log%20for%20web%20cleared"),
+        ("processname=grp%3A%2A&action=stop", vec![], "No%20such%20process%20named%20grp%3A%2A"),
+        ("processname=nosuch&action=bogus", vec![], "No%20such%20process%20named%20nosuch"),
+        ("action=startgroup&groupname=grp", vec![], "Group%20grp%20started"),
+    ];
+    for (query, replies, message) in cases {
+        let answer = get(fake(replies), "GET", &format!("/index.html?{query}"), "").unwrap();
+        assert_eq!(answer.status, 301, "{query}");
+        assert_eq!(
+            answer.header("Location"),
+            Some(format!("http://example.com:9001/?message={message}").as_str()),
+            "{query}"
+        );
+        assert_eq!(answer.header("Content-Type"), Some("text/html"));
+        assert!(answer.body.contains("Error code 301."), "{}", answer.body);
+    }
+    let refreshed = get(fake(vec![]), "POST", "/", "action=refresh").unwrap();
+    assert!(
+        refreshed
+            .header("Location")
+            .unwrap()
+            .starts_with("http://example.com:9001/?message=Page%20refreshed%20at%20")
+    );
+}
+
+#[test]
+fn actions_python_cannot_run_are_a_400() {
+    for query in ["action=bogus", "action=start", "processname=web&action=bogus"] {
+        let answer = get(fake(vec![]), "GET", &format!("/?{query}"), "").unwrap();
+        assert_eq!(answer.status, 400, "{query}");
+    }
+}
+
+#[test]
+fn pages_and_assets() {
+    let page = get(fake(vec![]), "GET", "/?message=hello%20there", "").unwrap();
+    assert_eq!(page.status, 200);
+    assert_eq!(page.header("Content-Type"), Some("text/html;charset=utf-8"));
+    assert_eq!(page.header("Pragma"), Some("no-cache"));
+    assert!(page.body.contains("hello there"));
+    assert!(page.body.contains("data-namespec=\"grp:a\""));
+    let tail = get(
+        fake(vec![("supervisor.readProcessStdoutLog", Err(Fault::with(FaultCode::NoFile, "x")))]),
+        "GET",
+        "/tail.html?processname=web&limit=5",
+        "",
+    )
+    .unwrap();
+    assert!(tail.body.contains("No file for web"));
+    assert!(tail.body.contains("limit=1024"));
+    let css = get(fake(vec![]), "GET", "/stylesheets/supervisor.css", "").unwrap();
+    assert_eq!(css.header("Content-Type"), Some("text/css"));
+    assert!(get(fake(vec![]), "GET", "/nosuch.html", "").is_none());
+    assert!(get(fake(vec![]), "PUT", "/index.html", "").is_none());
+}
+
+#[test]
+fn server_url_follows_the_host_header() {
+    assert_eq!(server_url(Some("h:80"), "x"), "http://h");
+    assert_eq!(server_url(Some(" h:8080 "), "x"), "http://h:8080");
+    assert_eq!(server_url(Some("h:abc"), "x"), "http://h:abc");
+    assert_eq!(
+        server_url(None, "http://<unix domain socket>:/tmp/s"),
+        "http://<unix domain socket>:/tmp/s"
+    );
+}
