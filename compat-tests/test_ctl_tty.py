@@ -139,10 +139,18 @@ def test_fg_in_the_shell_returns_to_the_prompt(daemon, ctls, side):
 
 @pytest.mark.parametrize("side", ["python", "ours"])
 def test_ctrl_c_ends_tail_f_in_the_shell(daemon, ctls, side):
+    ensure_running(daemon, "echo")
+    token = uuid.uuid4().hex[:8]
+    daemon.rpc().supervisor.sendProcessStdin("echo", f"t{token}\n")
+    log = lambda: daemon.rpc().supervisor.tailProcessStdoutLog("echo", 0, 100000)[0]
+    wait_for(lambda: f"got:t{token}" in log(), what="the line in the log")
     p = spawn(ctls[side], daemon.conf, [], daemon.tmp)
     p.expect_exact("supervisor> ")
-    p.sendline("tail -f sleeper")
+    p.sendline("tail -f echo")
     p.expect_exact("==> Press Ctrl-C to exit <==")
+    # Once the log shows, the stream is being read: Python's Ctrl-C lands inside its
+    # `except KeyboardInterrupt` then, rather than in the instant before.
+    p.expect_exact(f"got:t{token}")
     p.sendintr()
     p.expect_exact("supervisor> ")
     p.sendline("quit")
@@ -176,19 +184,44 @@ def test_fg_with_piped_input(daemon, ctls):
     results = {}
     for side in ("python", "ours"):
         token = uuid.uuid4().hex[:8]
-        r = subprocess.run([*ctls[side], "-c", str(daemon.conf), "fg", "echo"], cwd=daemon.tmp,
-                           input=f"a{token}\nb{token}\n", capture_output=True, text=True,
-                           # Python's fg thread may linger in a 30 s select() before exiting.
-                           timeout=45)
+        p = subprocess.Popen([*ctls[side], "-c", str(daemon.conf), "fg", "echo"], cwd=daemon.tmp,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdin.write(f"a{token}\nb{token}\n")
+        p.stdin.close()
         log = lambda: daemon.rpc().supervisor.tailProcessStdoutLog("echo", 0, 100000)[0]
         wait_for(lambda: f"got:b{token}\n" in log(), what="both lines to arrive")
         assert log().count(f"got:a{token}\n") == 1
+        if side == "python":
+            # Python's fg thread may linger in a select() of 30 s or more after
+            # "Exiting foreground"; waiting for it proves nothing.
+            lines = read_until(p.stdout, "Exiting foreground")
+            p.kill()
+            rc, err = 0, p.stderr.read()
+        else:
+            rc = p.wait(timeout=TIMEOUT)
+            lines, err = p.stdout.read().splitlines(), p.stderr.read()
+        p.wait()
         # Python's log thread may still print after "Exiting foreground": only the lines
         # supervisorctl itself prints are compared.
-        lines = [l for l in r.stdout.splitlines() if not l.startswith(("got:", "err:"))]
-        results[side] = (r.returncode, lines, r.stderr)
+        lines = [l for l in lines if not l.startswith(("got:", "err:"))]
+        results[side] = (rc, lines, err)
     assert results["ours"] == results["python"]
     assert results["ours"] == (0, ["==> Press Ctrl-C to exit <==", "Exiting foreground"], "")
+
+
+def read_until(stream, last, timeout=TIMEOUT):
+    """Lines from `stream` up to and including `last`, failing at a deadline."""
+    import queue
+    import threading
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in stream], daemon=True).start()
+    got = []
+    while True:
+        line = lines.get(timeout=timeout).rstrip("\n")
+        got.append(line)
+        if line == last:
+            return got
 
 
 def free_port():

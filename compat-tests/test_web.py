@@ -277,3 +277,26 @@ def test_basic_auth_guards_the_pages(binaries, tmp_path):
         finally:
             d.stop()
     assert results["ours"] == results["python"] == [401, 200] * 3
+
+
+def test_where_python_hangs_we_answer(daemons):
+    """Python never answers a view URL with `;params` (its PATH_INFO names no view) and closes
+    the connection on a POST body that is not UTF-8; ours serves the view in both cases."""
+    d = daemons["ours"]
+    assert request(d, "GET", "/index.html;x")[0] == 200
+    s = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    s.sendall(b"POST /index.html HTTP/1.0\r\nHost: h\r\nContent-Length: 3\r\n\r\n\xff\xfe\xfd")
+    assert s.recv(65536).split(b"\r\n", 1)[0] == b"HTTP/1.0 200 OK"
+    s.close()
+
+
+def test_tail_of_undecodable_output_is_shown_not_a_500(daemons):
+    """Python's tail.html answers 500 when the log's end is not UTF-8; ours shows it with
+    U+FFFD in place of the bad bytes."""
+    d = daemons["ours"]
+    logfile = d.rpc().supervisor.getProcessInfo("alpha")["stdout_logfile"]
+    with open(logfile, "ab") as f:
+        f.write(b"bad \xff\xfe bytes\n")
+    status, _, body = request(d, "GET", "/tail.html?processname=alpha")
+    assert status == 200
+    assert "bad \ufffd\ufffd bytes" in body.decode()
