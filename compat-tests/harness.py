@@ -35,6 +35,14 @@ serverurl=unix://{tmp}/supervisor.sock
 """
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_for(predicate, timeout=15.0, interval=0.02, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

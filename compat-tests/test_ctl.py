@@ -9,14 +9,13 @@ import os
 import re
 import signal
 import time
-import socket
 import subprocess
 import sys
 import xmlrpc.client
 
 import pytest
 
-from harness import Daemon, normalize, wait_for
+from harness import Daemon, normalize, wait_for, free_port
 
 PROGRAMS = """
 [program:sleeper]
@@ -193,11 +192,6 @@ def test_server_down(ctls, down, args):
     results = {side: masked(run_ctl(ctls[side], conf, args, tmp)) for side in ctls}
     assert results["ours"] == results["python"]
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_refused_and_wrong_password(binaries, ctls, tmp_path):

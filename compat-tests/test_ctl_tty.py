@@ -9,14 +9,13 @@ wraps), so these tests assert what the user sees happen, the same for both sides
 comparing raw pty bytes. Every wait is pexpect's, with a deadline."""
 import os
 import re
-import socket
 import sys
 import uuid
 
 import pexpect
 import pytest
 
-from harness import Daemon, wait_for
+from harness import Daemon, wait_for, free_port
 
 PROGRAMS = """
 [program:sleeper]
@@ -82,6 +81,16 @@ def finish_fg(p, side):
     return finish(p)
 
 
+def logged_line(d):
+    """Has `echo` log a fresh line, and returns it (without the `got:`)."""
+    ensure_running(d, "echo")
+    token = "t" + uuid.uuid4().hex[:8]
+    d.rpc().supervisor.sendProcessStdin("echo", f"{token}\n")
+    log = lambda: d.rpc().supervisor.tailProcessStdoutLog("echo", 0, 100000)[0]
+    wait_for(lambda: f"got:{token}" in log(), what="the line in the log")
+    return token
+
+
 def ensure_running(d, name):
     rpc = d.rpc().supervisor
     if rpc.getProcessInfo(name)["statename"] != "RUNNING":
@@ -122,11 +131,14 @@ def test_fg_notices_a_process_killed_meanwhile(daemon, ctls, side):
 
 @pytest.mark.parametrize("side", ["python", "ours"])
 def test_fg_in_the_shell_returns_to_the_prompt(daemon, ctls, side):
-    ensure_running(daemon, "echo")
+    token = logged_line(daemon)
     p = spawn(ctls[side], daemon.conf, [], daemon.tmp)
     p.expect_exact("supervisor> ")
     p.sendline("fg echo")
     p.expect_exact("==> Press Ctrl-C to exit <==")
+    # Python prints the banner before entering the `try` that catches Ctrl-C; once the log
+    # shows, its follower thread runs and the main thread is inside it.
+    p.expect_exact(f"got:{token}")
     p.sendintr()
     p.expect_exact("Exiting foreground")
     p.expect_exact("supervisor> ")
@@ -139,18 +151,14 @@ def test_fg_in_the_shell_returns_to_the_prompt(daemon, ctls, side):
 
 @pytest.mark.parametrize("side", ["python", "ours"])
 def test_ctrl_c_ends_tail_f_in_the_shell(daemon, ctls, side):
-    ensure_running(daemon, "echo")
-    token = uuid.uuid4().hex[:8]
-    daemon.rpc().supervisor.sendProcessStdin("echo", f"t{token}\n")
-    log = lambda: daemon.rpc().supervisor.tailProcessStdoutLog("echo", 0, 100000)[0]
-    wait_for(lambda: f"got:t{token}" in log(), what="the line in the log")
+    token = logged_line(daemon)
     p = spawn(ctls[side], daemon.conf, [], daemon.tmp)
     p.expect_exact("supervisor> ")
     p.sendline("tail -f echo")
     p.expect_exact("==> Press Ctrl-C to exit <==")
     # Once the log shows, the stream is being read: Python's Ctrl-C lands inside its
     # `except KeyboardInterrupt` then, rather than in the instant before.
-    p.expect_exact(f"got:t{token}")
+    p.expect_exact(f"got:{token}")
     p.sendintr()
     p.expect_exact("supervisor> ")
     p.sendline("quit")
@@ -223,11 +231,6 @@ def read_until(stream, last, timeout=TIMEOUT):
         if line == last:
             return got
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

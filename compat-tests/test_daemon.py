@@ -7,7 +7,7 @@ import xmlrpc.client
 
 import pytest
 
-from harness import Daemon, follow, normalize, normalize_value, wait_for
+from harness import Daemon, follow, normalize, normalize_value, wait_for, free_port
 
 PROGRAMS = """
 [program:sleeper]
@@ -460,12 +460,6 @@ startsecs=0
 """
 
 
-def _free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_basic_auth_over_tcp_matches(binaries, tmp_path):
     """An inet server with a {SHA} password: supervisorctl with the right password works, with
@@ -473,7 +467,7 @@ def test_basic_auth_over_tcp_matches(binaries, tmp_path):
     daemons = {}
     try:
         for kind in ("python", "ours"):
-            port = _free_port()
+            port = free_port()
             d = Daemon(kind, AUTHED.replace("{port}", str(port)), tmp_path / kind, binary=binaries["supervisord"])
             daemons[kind] = d.start()
             d.url = f"http://127.0.0.1:{port}"

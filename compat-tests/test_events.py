@@ -30,7 +30,7 @@ import pytest
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from harness import Daemon, normalize, wait_for
+from harness import Daemon, normalize, wait_for, free_port
 
 PY = sys.executable
 KINDS = ("python", "ours")
@@ -741,11 +741,6 @@ events=REMOTE_COMMUNICATION
 startsecs=0
 """
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class InetDaemon(Daemon):

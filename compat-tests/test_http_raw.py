@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from harness import free_port
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SHA_OF_TEST = "{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3"
 GOOD_AUTH = "Authorization: Basic dXNlcjp0ZXN0\r\n"  # user:test
@@ -50,11 +52,6 @@ autostart=false
 stdout_logfile={d}/cat.log
 """
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, what, timeout=20.0):

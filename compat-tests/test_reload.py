@@ -13,16 +13,11 @@ import xmlrpc.client
 
 import pytest
 
-from harness import HEADER, Daemon, normalize, wait_for
+from harness import HEADER, Daemon, normalize, wait_for, free_port
 
 KINDS = ("python", "ours")
 PY = sys.executable
 
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def norm(text, d):
@@ -49,7 +44,7 @@ class Pair:
 
     def __init__(self, binaries, base, body, files=None):
         self.d = {}
-        self.ports = {k: _free_port() for k in KINDS}
+        self.ports = {k: free_port() for k in KINDS}
         for kind in KINDS:
             d = Daemon(kind, self.render(body, kind), base / kind, binary=binaries["supervisord"])
             for name, text in (files or {}).items():

@@ -14,7 +14,7 @@ import urllib.parse
 
 import pytest
 
-from harness import Daemon, wait_for
+from harness import Daemon, wait_for, free_port
 
 PROGRAMS = """
 [inet_http_server]
@@ -54,11 +54,6 @@ programs=g1,g2
 
 HOST = "example.test:9001"
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

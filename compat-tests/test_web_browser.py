@@ -6,12 +6,11 @@ what it expected; screenshots land in `compat-tests/artifacts/web/`.
 `scripts/deps` installs chromium and runs `npm ci` in `web/`."""
 import pathlib
 import shutil
-import socket
 import subprocess
 
 import pytest
 
-from harness import Daemon, wait_for
+from harness import Daemon, wait_for, free_port
 
 HERE = pathlib.Path(__file__).resolve().parent
 WEB = HERE / "web"
@@ -40,11 +39,6 @@ programs=g1,g2
 """
 NAMES = ("sleeper", "echoer", "grp:g1", "grp:g2")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
