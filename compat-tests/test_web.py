@@ -295,3 +295,27 @@ def test_tail_of_undecodable_output_is_shown_not_a_500(daemons):
     status, _, body = request(d, "GET", "/tail.html?processname=alpha")
     assert status == 200
     assert "bad \ufffd\ufffd bytes" in body.decode()
+
+
+@pytest.mark.parametrize("path,ims", [
+    ("/stylesheets/supervisor.css", None),
+    ("/stylesheets/supervisor.css", "Sun, 06 Nov 1994 08:49:37 GMT"),
+    ("/stylesheets/supervisor.css", "NOW"),
+    ("/images/icon.png", "NOW; length=1"),
+    ("/images/icon.png", "not a date"),
+    ("/images", None),
+    ("/stylesheets", None),
+])
+def test_static_files_cache_and_directories(daemons, path, ims):
+    """The static files carry Last-Modified and answer If-Modified-Since with 304 when not
+    older (unless `; length=` disagrees); a directory without its slash is a 301 naming the
+    server itself."""
+    from email.utils import formatdate
+    results = {}
+    for side, d in daemons.items():
+        headers = {}
+        if ims:
+            headers["If-Modified-Since"] = ims.replace("NOW", formatdate(time.time() + 60, usegmt=True))
+        status, got, _ = request(d, "GET", path, headers=headers)
+        results[side] = (status, got.get("Location"), "Last-Modified" in got)
+    assert results["ours"] == results["python"]

@@ -444,6 +444,7 @@ where
             method: head.command.clone(),
             uri: head.uri.clone(),
             host: head.header("host").map(str::to_string),
+            if_modified_since: head.header("if-modified-since").map(str::to_string),
             server_url: self.ctx.server_url.clone(),
             body,
         };

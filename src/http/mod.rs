@@ -25,5 +25,5 @@ pub mod server;
 
 pub use backend::{Backend, Body, BoxFuture, RpcOutcome, empty_body, full_body};
 pub use bind::HttpError;
-pub use response::error_page;
+pub use response::{error_page, http_date};
 pub use server::{Endpoint, HttpServers, MAX_REQUEST_BODY};

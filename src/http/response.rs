@@ -183,7 +183,7 @@ pub(crate) fn error_reply(mut reply: Reply) -> (Reply, Vec<u8>) {
 }
 
 /// `http_date.build_http_date`: RFC 1123 in GMT.
-pub(crate) fn http_date(t: Timestamp) -> String {
+pub fn http_date(t: Timestamp) -> String {
     t.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 

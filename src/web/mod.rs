@@ -38,6 +38,8 @@ pub struct WebRequest {
     pub uri: String,
     /// The first `Host` header.
     pub host: Option<String>,
+    /// The `If-Modified-Since` header, for the static files.
+    pub if_modified_since: Option<String>,
     /// `http://<server_name>:<port>` (or the unix socket's `http://<unix domain socket>:path`),
     /// what the redirect names when the request has no `Host`.
     pub server_url: String,
@@ -87,18 +89,83 @@ pub fn respond(
         }));
     }
     if matches!(request.method.as_str(), "GET" | "HEAD") {
-        let (_, content_type, data) = ASSETS.iter().find(|(p, _, _)| *p == path)?;
-        let response = http::Response::builder()
-            .header("Content-Type", *content_type)
-            .header("Content-Length", data.len().to_string())
-            .body(if request.method == "HEAD" {
-                crate::http::empty_body()
-            } else {
-                full_body(Bytes::from_static(data))
-            });
-        return response.ok().map(|r| Box::pin(async move { r }) as BoxFuture<_>);
+        let response = asset(&request, path)?;
+        return Some(Box::pin(async move { response }));
     }
     None
+}
+
+/// The embedded files were last modified when this daemon started, as far as a browser can
+/// tell: they cannot change while it runs.
+fn assets_mtime() -> jiff::Timestamp {
+    static STARTED: std::sync::OnceLock<jiff::Timestamp> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(|| {
+        // Whole seconds, as HTTP dates carry them.
+        jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    })
+}
+
+/// medusa's `default_handler` over the embedded files: 200 with `Last-Modified`, 304 when
+/// `If-Modified-Since` is not older (and its `; length=` matches), and a 301 to the slashed
+/// path for a directory named without its slash.
+fn asset(request: &WebRequest, path: &str) -> Option<http::Response<Body>> {
+    let Some((_, content_type, data)) = ASSETS.iter().find(|(p, _, _)| *p == path) else {
+        if ["images", "stylesheets", "scripts"].contains(&path) {
+            // medusa names its own server here (no port), not the Host header.
+            let name = request.server_url.trim_start_matches("http://");
+            let name = name.rsplit_once(':').map_or(name, |(host, _)| host);
+            return Some(error_page(301, Some(&format!("http://{name}/{path}/")), false));
+        }
+        return None;
+    };
+    let mtime = assets_mtime();
+    let fresh = request.if_modified_since.as_deref().and_then(not_modified_since).is_some_and(
+        |(since, length)| {
+            length.is_none_or(|n| n == data.len() as u64) && mtime.as_second() <= since
+        },
+    );
+    if fresh {
+        return http::Response::builder().status(304).body(crate::http::empty_body()).ok();
+    }
+    http::Response::builder()
+        .header("Last-Modified", crate::http::http_date(mtime))
+        .header("Content-Length", data.len().to_string())
+        .header("Content-Type", *content_type)
+        .body(if request.method == "HEAD" {
+            crate::http::empty_body()
+        } else {
+            full_body(Bytes::from_static(data))
+        })
+        .ok()
+}
+
+/// An `If-Modified-Since` value as medusa reads it: an RFC 1123 date (any case), optionally
+/// followed by `; length=N`; the date as seconds. RFC 850 dates, which medusa also takes, are
+/// not read (no browser sends them): they count as no header, as any date medusa cannot read.
+fn not_modified_since(value: &str) -> Option<(i64, Option<u64>)> {
+    let (date, length) = match value.split_once(';') {
+        Some((date, rest)) => {
+            let n = rest.strip_prefix(" length=")?;
+            (date, Some(n.parse::<u64>().ok()?))
+        }
+        None => (value, None),
+    };
+    let date = date.to_ascii_lowercase();
+    let mut words = date.split([' ', ',']).filter(|w| !w.is_empty());
+    let (_day, dd, mon, yyyy, hms, gmt) =
+        (words.next()?, words.next()?, words.next()?, words.next()?, words.next()?, words.next()?);
+    if gmt != "gmt" || words.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let month = MONTHS.iter().position(|m| *m == mon)? + 1;
+    let mut t = hms.split(':').map(|p| p.parse::<i8>().ok());
+    let (h, m, s) = (t.next()??, t.next()??, t.next()??);
+    let civil = jiff::civil::date(yyyy.parse().ok()?, i8::try_from(month).ok()?, dd.parse().ok()?);
+    let at = civil.to_datetime(jiff::civil::time(h, m, s, 0));
+    Some((at.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second(), length))
 }
 
 /// medusa's `split_uri`: the path ends at the first `;`, `?` or `#`; the query is what follows
@@ -346,19 +413,20 @@ fn page(status: u16, body: String) -> http::Response<Body> {
     builder.body(full_body(body)).unwrap_or_else(|_| http::Response::new(full_body("")))
 }
 
-/// medusa's error page for `status` with the headers `sendresponse` copies before `error()`.
-fn error_page(status: u16, location: Option<&str>) -> http::Response<Body> {
+/// medusa's error page for `status`, with a `Location`, and with the no-cache headers a view's
+/// `sendresponse` copies before `error()` when `from_view`.
+fn error_page(status: u16, location: Option<&str>, from_view: bool) -> http::Response<Body> {
     let body = crate::http::error_page(status);
     let mut builder = http::Response::builder().status(status);
     if let Some(location) = location {
+        builder = builder.header("Location", location);
+    }
+    builder = builder.header("Content-Type", "text/html");
+    if from_view {
         builder = builder
-            .header("Location", location)
-            .header("Content-Type", "text/html")
             .header("Pragma", "no-cache")
             .header("Cache-Control", "no-cache")
             .header("Expires", "Thu, 01 Jan 1970 00:00:00 GMT");
-    } else {
-        builder = builder.header("Content-Type", "text/html");
     }
     builder.body(full_body(body)).unwrap_or_else(|_| http::Response::new(full_body("")))
 }
@@ -376,9 +444,9 @@ async fn status_view(
         return match act(rpc, action, field(form, "processname"), field(form, "groupname")).await {
             Ok(message) => {
                 let location = format!("{server_url}/?message={}", quote(&message));
-                error_page(301, Some(&location))
+                error_page(301, Some(&location), true)
             }
-            Err(BadAction) => error_page(400, None),
+            Err(BadAction) => error_page(400, None, false),
         };
     }
     let rows = match rows(rpc).await {

@@ -62,6 +62,7 @@ fn get(rpc: Arc<Fake>, method: &str, uri: &str, body: &str) -> Option<Answer> {
         method: method.into(),
         uri: uri.into(),
         host: Some("example.com:9001".into()),
+        if_modified_since: None,
         server_url: "http://localhost:9001".into(),
         body: Bytes::from(body.to_string()),
     };
@@ -165,4 +166,49 @@ fn server_url_follows_the_host_header() {
         server_url(None, "http://<unix domain socket>:/tmp/s"),
         "http://<unix domain socket>:/tmp/s"
     );
+}
+
+#[test]
+fn if_modified_since_is_read_as_medusa_reads_it() {
+    let t = not_modified_since("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+    assert_eq!(t, (784111777, None));
+    assert_eq!(
+        not_modified_since("sun, 06 NOV 1994 08:49:37 gmt; length=12"),
+        Some((784111777, Some(12)))
+    );
+    assert_eq!(not_modified_since("Sunday, 06-Nov-94 08:49:37 GMT"), None);
+    assert_eq!(not_modified_since("yesterday"), None);
+    assert_eq!(not_modified_since("Sun, 06 Nov 1994 08:49:37 GMT;length=1"), None);
+}
+
+fn asset_request(path: &str, ims: Option<&str>) -> Option<http::Response<Body>> {
+    let request = WebRequest {
+        method: "GET".into(),
+        uri: path.into(),
+        host: Some("h".into()),
+        if_modified_since: ims.map(str::to_string),
+        server_url: "http://localhost:9001".into(),
+        body: Bytes::new(),
+    };
+    asset(&request, path.trim_start_matches('/'))
+}
+
+#[test]
+fn assets_answer_304_when_not_modified_and_301_for_a_bare_directory() {
+    let fresh = asset_request("/stylesheets/supervisor.css", None).unwrap();
+    let modified = fresh.headers()["Last-Modified"].to_str().unwrap().to_string();
+    assert_eq!(fresh.status(), 200);
+    let again = asset_request("/stylesheets/supervisor.css", Some(&modified)).unwrap();
+    assert_eq!(again.status(), 304);
+    let wrong_length = format!("{modified}; length=1");
+    assert_eq!(
+        asset_request("/stylesheets/supervisor.css", Some(&wrong_length)).unwrap().status(),
+        200
+    );
+    let old = asset_request("/stylesheets/supervisor.css", Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+    assert_eq!(old.unwrap().status(), 200);
+    let dir = asset_request("/images", None).unwrap();
+    assert_eq!(dir.status(), 301);
+    assert_eq!(dir.headers()["Location"], "http://localhost/images/");
+    assert!(asset_request("/nosuch", None).is_none());
 }
