@@ -155,7 +155,7 @@ impl Rpc for HttpRpc {
             Stream::Tcp(s) => s.write_all(head.as_bytes()),
         }
         .map_err(cannot_connect)?;
-        Ok(LogStream { stream, body: StreamBody::default() })
+        Ok(LogStream { stream, body: StreamBody::default(), carry: Vec::new() })
     }
 
     fn set_credentials(&mut self, username: &str, password: &str) {
@@ -172,6 +172,9 @@ fn cannot_connect(e: std::io::Error) -> String {
 pub struct LogStream {
     stream: Stream,
     body: StreamBody,
+    /// The start of a UTF-8 character cut by a read, held for the next piece. Python shows a
+    /// piece that ends mid-character as `Undecodable: b'...'`; holding it back shows the text.
+    carry: Vec<u8>,
 }
 
 impl LogStream {
@@ -190,13 +193,38 @@ impl LogStream {
             Stream::Unix(s) => s.read(&mut buf),
             Stream::Tcp(s) => s.read(&mut buf),
         };
+        let carry = &mut self.carry;
+        let mut whole = |piece: &[u8]| {
+            let mut data = std::mem::take(carry);
+            data.extend_from_slice(piece);
+            let cut = incomplete_utf8_tail(&data);
+            let (text, rest) = data.split_at(data.len() - cut);
+            if !text.is_empty() {
+                sink(text);
+            }
+            carry.extend_from_slice(rest);
+        };
         match read {
-            Ok(0) => Ok(false),
-            Ok(n) => self.body.feed(&buf[..n], sink),
+            Ok(0) => {
+                if !self.carry.is_empty() {
+                    sink(&std::mem::take(&mut self.carry));
+                }
+                Ok(false)
+            }
+            Ok(n) => self.body.feed(&buf[..n], &mut whole),
             // A signal: the caller polls again and sees why.
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Ok(true),
             Err(e) => Err(cannot_connect(e)),
         }
+    }
+}
+
+/// How many bytes at the end of `data` begin a UTF-8 character that is not complete yet (0 when
+/// the text is whole, or broken before its end anyway).
+fn incomplete_utf8_tail(data: &[u8]) -> usize {
+    match std::str::from_utf8(data) {
+        Err(e) if e.error_len().is_none() => data.len() - e.valid_up_to(),
+        _ => 0,
     }
 }
 
@@ -415,5 +443,27 @@ mod tests {
         }
         let (body, end) = body_of(b"HTTP/1.1 404 Not Found\r\n\r\n", 3);
         assert_eq!((body.len(), end), (0, Err("Cannot read, status code 404".to_string())));
+    }
+
+    #[test]
+    fn a_character_cut_by_a_read_waits_for_its_end() {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let mut stream = LogStream {
+            stream: Stream::Unix(ours),
+            body: StreamBody::default(),
+            carry: Vec::new(),
+        };
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        theirs.write_all(b"HTTP/1.0 200 OK\r\n\r\ncaf\xc3").unwrap();
+        assert_eq!(stream.pump(&mut |d| got.push(d.to_vec())), Ok(true));
+        theirs.write_all(b"\xa9!").unwrap();
+        assert_eq!(stream.pump(&mut |d| got.push(d.to_vec())), Ok(true));
+        assert_eq!(got, [b"caf".to_vec(), "\u{e9}!".as_bytes().to_vec()]);
+        // A cut left at the end of the stream is shown as it is.
+        theirs.write_all(b"\xe2\x82").unwrap();
+        drop(theirs);
+        assert_eq!(stream.pump(&mut |d| got.push(d.to_vec())), Ok(true));
+        assert_eq!(stream.pump(&mut |d| got.push(d.to_vec())), Ok(false));
+        assert_eq!(got.last().unwrap(), b"\xe2\x82");
     }
 }
