@@ -542,11 +542,9 @@ impl<R: Rpc> Controller<R> {
             "version" => return self.do_version(arg),
             "open" => return self.do_open(arg),
             "fg" => return self.do_fg(arg),
-            // Not ported yet: say so plainly instead of pretending.
-            _ => {
-                self.output(&format!("ERROR: '{cmd}' is not implemented in supervisor-rs yet"));
-                self.exitstatus = EXIT_UNIMPLEMENTED_FEATURE;
-            }
+            // `onecmd` asks `knows` first, so only a command missing from this match lands
+            // here: Python's answer for a name it has no `do_` method for.
+            _ => self.default(format!("{cmd} {arg}").trim_end()),
         }
         Ok(())
     }
