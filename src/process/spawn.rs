@@ -566,26 +566,13 @@ pub fn spawn(spec: &ChildSpec) -> Result<SpawnedChild, SpawnError> {
         stderr: pipes.stderr.as_ref().map_or(stdout_child, |(_, child)| child.as_raw_fd()),
     };
 
-    // Block every signal across the fork so the child can't run one of the parent's handlers
-    // (tokio's would write into the parent's wake-up pipe) before it resets them to default.
-    let mut saved_mask = SigSet::empty();
-    let blocked =
-        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut saved_mask))
-            .is_ok();
-    // SAFETY: the child branch calls only `child_after_fork`, which is restricted to
-    // async-signal-safe calls on data prepared above and never returns (it execs or `_exit`s).
-    let forked = unsafe { nix::unistd::fork() };
-    if let Ok(ForkResult::Child) = forked {
-        // SAFETY: we are the freshly forked child, and `prepared`/`fds` were built before fork.
-        unsafe { child_after_fork(&prepared, fds) }
-    }
-    if blocked {
-        // Restoring the mask we just read can't fail; a failure would leave signals blocked
-        // until the next spawn, which is not worth aborting this one for.
-        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&saved_mask), None);
-    }
+    // SAFETY: only runs in the freshly forked child, and `prepared`/`fds` were built before.
+    let in_child = || unsafe { child_after_fork(&prepared, fds) };
+    // SAFETY: `child_after_fork` is restricted to async-signal-safe calls on data prepared
+    // above and never returns (it execs or `_exit`s).
+    let forked = unsafe { fork_with_signals_blocked(in_child) };
     match forked {
-        Ok(ForkResult::Parent { child }) => {
+        Ok(child) => {
             // Dropping the child ends here closes them in the parent (`close_child_pipes`), so
             // the parent sees EOF once the child is gone.
             let Pipes { stdin, stdout, stderr } = pipes;
@@ -596,7 +583,6 @@ pub fn spawn(spec: &ChildSpec) -> Result<SpawnedChild, SpawnError> {
                 stderr: stderr.map(|(parent, _)| parent),
             })
         }
-        Ok(ForkResult::Child) => unreachable_child(),
         Err(Errno::EAGAIN) => Err(SpawnError::ProcessTableFull(spec.name.clone())),
         Err(errno) => {
             Err(SpawnError::Fork { name: spec.name.clone(), errno: errno_name(errno as i32) })
@@ -620,15 +606,7 @@ pub fn spawn_inheriting(file: &str, argv: &[String], child_mask: &SigSet) -> Res
     let argv_ptrs = pointer_array(&argv);
     let child_mask = *child_mask.as_ref();
 
-    // Same reason as in `spawn`: no parent handler may run in the child before exec.
-    let mut saved_mask = SigSet::empty();
-    let blocked =
-        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut saved_mask))
-            .is_ok();
-    // SAFETY: the child branch makes only async-signal-safe calls (sigaction, sigprocmask,
-    // execv, _exit) on data prepared above, and never returns.
-    let forked = unsafe { nix::unistd::fork() };
-    if let Ok(ForkResult::Child) = forked {
+    let in_child = || {
         for sig in [libc::SIGPIPE, libc::SIGXFSZ] {
             // SAFETY: an all-zero sigaction is a valid value (empty mask, no flags).
             let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -642,10 +620,33 @@ pub fn spawn_inheriting(file: &str, argv: &[String], child_mask: &SigSet) -> Res
             libc::sigprocmask(libc::SIG_SETMASK, &child_mask, std::ptr::null_mut());
             libc::execv(file.as_ptr(), argv_ptrs.as_ptr());
         }
+    };
+    // SAFETY: the child makes only async-signal-safe calls (sigaction, sigprocmask, execv,
+    // then `_exit` when execv fails) on data prepared above.
+    unsafe { fork_with_signals_blocked(in_child) }
+}
+
+/// `fork(2)` with every signal blocked across it, so the child cannot run one of the parent's
+/// handlers (tokio's would write into the parent's wake-up pipe) before it resets or replaces
+/// them; the parent's mask is restored afterwards. Returns the child's pid in the parent.
+///
+/// # Safety
+/// `in_child` runs in the forked child: it may only make async-signal-safe calls on data
+/// prepared before the fork. Should it return (an exec that failed), the child `_exit`s 127.
+unsafe fn fork_with_signals_blocked(in_child: impl FnOnce()) -> nix::Result<Pid> {
+    let mut saved_mask = SigSet::empty();
+    let blocked =
+        pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::all()), Some(&mut saved_mask))
+            .is_ok();
+    // SAFETY: the caller guarantees that `in_child` is fit to run in a forked child.
+    let forked = unsafe { nix::unistd::fork() };
+    if let Ok(ForkResult::Child) = forked {
+        in_child();
         unreachable_child()
     }
     if blocked {
-        // Restoring the mask we just read can't fail in practice; see `spawn`.
+        // Restoring the mask we just read can't fail; a failure would leave signals blocked
+        // until the next spawn, which is not worth aborting this one for.
         let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&saved_mask), None);
     }
     match forked {
@@ -655,10 +656,10 @@ pub fn spawn_inheriting(file: &str, argv: &[String], child_mask: &SigSet) -> Res
     }
 }
 
-/// The child branch never gets past `child_after_fork`; this keeps the match total without a
-/// panic path.
+/// Where a forked child ends if it gets past its exec: `_exit(127)`, as `os.spawnv`'s child
+/// does, and never a panic path.
 fn unreachable_child() -> ! {
-    // SAFETY: `_exit` is always safe to call; it is only here to satisfy the type checker.
+    // SAFETY: `_exit` is always safe to call.
     unsafe { libc::_exit(127) }
 }
 
