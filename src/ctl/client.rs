@@ -5,7 +5,7 @@
 //! HTTP client crate (the daemon's server is hand-written too), and a small client keeps the
 //! binary small. One connection per call is what matters here, not throughput.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
@@ -74,6 +74,43 @@ enum Stream {
     Tcp(TcpStream),
 }
 
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Unix(s) => s.read(buf),
+            Stream::Tcp(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Unix(s) => s.write(buf),
+            Stream::Tcp(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl AsFd for Stream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            Stream::Unix(s) => s.as_fd(),
+            Stream::Tcp(s) => s.as_fd(),
+        }
+    }
+}
+
+/// `Authorization: Basic ...` with its line end.
+fn basic_auth(user: &str, pass: &str) -> String {
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+    format!("Authorization: Basic {token}\r\n")
+}
+
 impl HttpRpc {
     fn connect(&self) -> Result<Stream, RpcError> {
         if let Some(path) = self.serverurl.strip_prefix("unix://") {
@@ -95,9 +132,7 @@ impl HttpRpc {
             body.len()
         );
         if let Some(user) = &self.username {
-            let pass = self.password.as_deref().unwrap_or("");
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            head.push_str(&format!("Authorization: Basic {token}\r\n"));
+            head.push_str(&basic_auth(user, self.password.as_deref().unwrap_or("")));
         }
         head.push_str("\r\n");
         let mut bytes = head.into_bytes();
@@ -109,16 +144,9 @@ impl HttpRpc {
 impl Rpc for HttpRpc {
     fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, RpcError> {
         let request = self.request(&xmlrpc::method_call(method, params));
-        let (status, reason, body) = match self.connect()? {
-            Stream::Unix(mut s) => {
-                s.write_all(&request).map_err(|e| RpcError::io(&e))?;
-                read_response(BufReader::new(s))?
-            }
-            Stream::Tcp(mut s) => {
-                s.write_all(&request).map_err(|e| RpcError::io(&e))?;
-                read_response(BufReader::new(s))?
-            }
-        };
+        let mut stream = self.connect()?;
+        stream.write_all(&request).map_err(|e| RpcError::io(&e))?;
+        let (status, reason, body) = read_response(stream)?;
         if status != 200 {
             return Err(RpcError::Http { status, reason });
         }
@@ -145,17 +173,12 @@ impl Rpc for HttpRpc {
         );
         // Python's http_client sends credentials only when a password is set.
         if let Some(pass) = self.password.as_deref().filter(|p| !p.is_empty()) {
-            let user = self.username.as_deref().unwrap_or("");
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
-            head.push_str(&format!("Authorization: Basic {token}\r\n"));
+            head.push_str(&basic_auth(self.username.as_deref().unwrap_or(""), pass));
         }
         head.push_str("\r\n\r\n");
-        match &mut stream {
-            Stream::Unix(s) => s.write_all(head.as_bytes()),
-            Stream::Tcp(s) => s.write_all(head.as_bytes()),
-        }
-        .map_err(cannot_connect)?;
-        Ok(LogStream { stream, body: StreamBody::default(), carry: Vec::new() })
+        stream.write_all(head.as_bytes()).map_err(cannot_connect)?;
+        let body = ResponseParser { only_ok: true, ..ResponseParser::default() };
+        Ok(LogStream { stream, body, carry: Vec::new() })
     }
 
     fn set_credentials(&mut self, username: &str, password: &str) {
@@ -171,7 +194,7 @@ fn cannot_connect(e: std::io::Error) -> String {
 /// A streaming `GET` in flight: the socket and where its response parser is.
 pub struct LogStream {
     stream: Stream,
-    body: StreamBody,
+    body: ResponseParser,
     /// The start of a UTF-8 character cut by a read, held for the next piece. Python shows a
     /// piece that ends mid-character as `Undecodable: b'...'`; holding it back shows the text.
     carry: Vec<u8>,
@@ -180,19 +203,13 @@ pub struct LogStream {
 impl LogStream {
     /// What to poll for readability.
     pub fn fd(&self) -> BorrowedFd<'_> {
-        match &self.stream {
-            Stream::Unix(s) => s.as_fd(),
-            Stream::Tcp(s) => s.as_fd(),
-        }
+        self.stream.as_fd()
     }
 
     /// One read(2): body bytes go to `sink`. `Ok(false)` once the response is over.
     pub fn pump(&mut self, sink: &mut dyn FnMut(&[u8])) -> Result<bool, String> {
         let mut buf = [0u8; 16384];
-        let read = match &mut self.stream {
-            Stream::Unix(s) => s.read(&mut buf),
-            Stream::Tcp(s) => s.read(&mut buf),
-        };
+        let read = self.stream.read(&mut buf);
         let carry = &mut self.carry;
         let mut whole = |piece: &[u8]| {
             let mut data = std::mem::take(carry);
@@ -228,10 +245,15 @@ fn incomplete_utf8_tail(data: &[u8]) -> usize {
     }
 }
 
-/// The response of a streaming `GET`, parsed as it arrives (Python's asyncore `http_client`):
-/// a status other than 200 is an error, then the body is chunked or runs to the close.
+/// An HTTP response parsed as it arrives, for both the XML-RPC calls and the log streams
+/// (Python's asyncore `http_client` for the latter): the status line, the headers, then the
+/// body by chunks, by `Content-Length`, or up to the close.
 #[derive(Default)]
-struct StreamBody {
+struct ResponseParser {
+    /// Log streams: a status other than 200 is an error, and its body is not shown.
+    only_ok: bool,
+    /// The status line once read.
+    status_line: Option<String>,
     pending: Vec<u8>,
     state: BodyState,
 }
@@ -242,15 +264,28 @@ enum BodyState {
     Status,
     Headers {
         chunked: bool,
+        length: Option<usize>,
     },
     ChunkSize,
     ChunkData(usize),
     ChunkEnd,
+    /// `Content-Length` bytes still to come.
+    Length(usize),
+    /// Up to the close.
     Plain,
     Done,
 }
 
-impl StreamBody {
+impl ResponseParser {
+    /// The status code and reason, once the status line is in; `None` for a line without a
+    /// numeric status.
+    fn status(&self) -> Option<(u16, String)> {
+        let mut parts = self.status_line.as_deref()?.splitn(3, ' ');
+        let _version = parts.next();
+        let status = parts.next()?.parse::<u16>().ok()?;
+        Some((status, parts.next().unwrap_or("").to_string()))
+    }
+
     /// Takes one line (without CR LF) from the pending bytes.
     fn line(&mut self) -> Option<String> {
         let i = self.pending.iter().position(|&b| b == b'\n')?;
@@ -258,6 +293,7 @@ impl StreamBody {
         Some(String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string())
     }
 
+    /// Body bytes in `data` go to `sink`; `Ok(false)` once the response is complete.
     fn feed(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8])) -> Result<bool, String> {
         if self.state == BodyState::Plain {
             sink(data);
@@ -268,46 +304,55 @@ impl StreamBody {
             match self.state {
                 BodyState::Status => {
                     let Some(line) = self.line() else { return Ok(true) };
-                    let status = line
-                        .split_whitespace()
-                        .nth(1)
-                        .and_then(|s| s.parse::<u16>().ok())
-                        .unwrap_or(0);
-                    if status != 200 {
+                    self.status_line = Some(line);
+                    let status = self.status().map_or(0, |(status, _)| status);
+                    if self.only_ok && status != 200 {
                         return Err(format!("Cannot read, status code {status}"));
                     }
-                    self.state = BodyState::Headers { chunked: false };
+                    self.state = BodyState::Headers { chunked: false, length: None };
                 }
-                BodyState::Headers { chunked } => {
+                BodyState::Headers { chunked, length } => {
                     let Some(line) = self.line() else { return Ok(true) };
                     if line.is_empty() {
-                        self.state = if chunked { BodyState::ChunkSize } else { BodyState::Plain };
-                    } else if let Some((name, value)) = line.split_once(':')
-                        && name.eq_ignore_ascii_case("transfer-encoding")
-                        && value.trim().eq_ignore_ascii_case("chunked")
-                    {
-                        self.state = BodyState::Headers { chunked: true };
+                        self.state = match (chunked, length) {
+                            (true, _) => BodyState::ChunkSize,
+                            (false, Some(0)) => BodyState::Done,
+                            (false, Some(n)) => BodyState::Length(n),
+                            (false, None) => BodyState::Plain,
+                        };
+                    } else if let Some((name, value)) = line.split_once(':') {
+                        let value = value.trim();
+                        if name.eq_ignore_ascii_case("transfer-encoding")
+                            && value.eq_ignore_ascii_case("chunked")
+                        {
+                            self.state = BodyState::Headers { chunked: true, length };
+                        } else if name.eq_ignore_ascii_case("content-length") {
+                            let length = value.parse::<usize>().ok();
+                            self.state = BodyState::Headers { chunked, length };
+                        }
                     }
                 }
                 BodyState::ChunkSize => {
                     let Some(line) = self.line() else { return Ok(true) };
-                    let size =
-                        usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-                            .unwrap_or(0);
+                    let size = line.trim().split(';').next().unwrap_or("");
+                    let size = usize::from_str_radix(size, 16)
+                        .map_err(|_| format!("bad chunk size {size:?}"))?;
                     self.state =
                         if size == 0 { BodyState::Done } else { BodyState::ChunkData(size) };
                 }
-                BodyState::ChunkData(left) => {
+                BodyState::ChunkData(left) | BodyState::Length(left) => {
                     if self.pending.is_empty() {
                         return Ok(true);
                     }
                     let n = left.min(self.pending.len());
                     let piece: Vec<u8> = self.pending.drain(..n).collect();
                     sink(&piece);
-                    self.state = if n == left {
-                        BodyState::ChunkEnd
-                    } else {
-                        BodyState::ChunkData(left - n)
+                    let chunked = matches!(self.state, BodyState::ChunkData(_));
+                    self.state = match (chunked, left - n) {
+                        (true, 0) => BodyState::ChunkEnd,
+                        (true, rest) => BodyState::ChunkData(rest),
+                        (false, 0) => BodyState::Done,
+                        (false, rest) => BodyState::Length(rest),
                     };
                 }
                 BodyState::ChunkEnd => {
@@ -329,62 +374,28 @@ impl StreamBody {
     }
 }
 
-/// Reads one HTTP response: status, headers, then the body by Content-Length, chunks, or EOF.
-pub fn read_response(mut r: impl BufRead) -> Result<(u16, String, Vec<u8>), RpcError> {
-    let mut line = String::new();
-    r.read_line(&mut line).map_err(|e| RpcError::io(&e))?;
-    let mut parts = line.trim_end().splitn(3, ' ');
-    let _version = parts.next();
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| RpcError::Protocol(format!("bad status line {:?}", line.trim_end())))?;
-    let reason = parts.next().unwrap_or("").to_string();
-    let mut length = None;
-    let mut chunked = false;
-    loop {
-        line.clear();
-        if r.read_line(&mut line).map_err(|e| RpcError::io(&e))? == 0 {
-            break;
-        }
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        if let Some((name, value)) = header.split_once(':') {
-            let value = value.trim();
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.parse::<usize>().ok();
-            } else if name.eq_ignore_ascii_case("transfer-encoding")
-                && value.eq_ignore_ascii_case("chunked")
-            {
-                chunked = true;
-            }
-        }
-    }
+/// Reads one whole HTTP response: status, reason and body.
+pub fn read_response(mut r: impl Read) -> Result<(u16, String, Vec<u8>), RpcError> {
+    let mut parser = ResponseParser::default();
     let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            r.read_line(&mut line).map_err(|e| RpcError::io(&e))?;
-            let size = line.trim().split(';').next().unwrap_or("");
-            let size = usize::from_str_radix(size, 16)
-                .map_err(|_| RpcError::Protocol(format!("bad chunk size {size:?}")))?;
-            if size == 0 {
-                break;
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..]).map_err(|e| RpcError::io(&e))?;
-            line.clear();
-            r.read_line(&mut line).map_err(|e| RpcError::io(&e))?;
+    let mut buf = [0u8; 16384];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(RpcError::io(&e)),
+        };
+        if n == 0 {
+            break;
         }
-    } else if let Some(n) = length {
-        body.resize(n, 0);
-        r.read_exact(&mut body).map_err(|e| RpcError::io(&e))?;
-    } else {
-        r.read_to_end(&mut body).map_err(|e| RpcError::io(&e))?;
+        let more = parser.feed(&buf[..n], &mut |d| body.extend_from_slice(d));
+        if !more.map_err(RpcError::Protocol)? {
+            break;
+        }
     }
+    let line = parser.status_line.clone().unwrap_or_default();
+    let (status, reason) =
+        parser.status().ok_or_else(|| RpcError::Protocol(format!("bad status line {line:?}")))?;
     Ok((status, reason, body))
 }
 
@@ -415,7 +426,7 @@ mod tests {
     }
 
     fn body_of(response: &[u8], split: usize) -> (Vec<u8>, Result<bool, String>) {
-        let mut parser = StreamBody::default();
+        let mut parser = ResponseParser { only_ok: true, ..ResponseParser::default() };
         let mut body = Vec::new();
         let first = parser.feed(&response[..split], &mut |d| body.extend_from_slice(d));
         let second = first.and_then(|open| {
@@ -450,7 +461,7 @@ mod tests {
         let (ours, mut theirs) = UnixStream::pair().unwrap();
         let mut stream = LogStream {
             stream: Stream::Unix(ours),
-            body: StreamBody::default(),
+            body: ResponseParser { only_ok: true, ..ResponseParser::default() },
             carry: Vec::new(),
         };
         let mut got: Vec<Vec<u8>> = Vec::new();

@@ -1033,12 +1033,11 @@ impl<R: Rpc> Controller<R> {
             Err(RpcError::Fault { code: SHUTDOWN_STATE, .. }) => {
                 self.output("ERROR: already shutting down")
             }
-            Err(RpcError::Io { errno: Some(errno), message })
+            Err(RpcError::Io { errno: Some(errno), .. })
                 if errno == ECONNREFUSED || errno == ENOENT =>
             {
                 self.exitstatus = EXIT_GENERIC;
                 let why = if errno == ENOENT { "no such file" } else { "refused connection" };
-                let _ = message;
                 self.output(&format!("ERROR: {} {why} (already shut down?)", self.serverurl));
             }
             Err(e) => {
