@@ -95,8 +95,8 @@ pub fn respond(
     None
 }
 
-/// The embedded files were last modified when this daemon started, as far as a browser can
-/// tell: they cannot change while it runs.
+/// When the embedded files were first served: they cannot change while the daemon runs, so
+/// that is as good a modification time as a browser needs.
 fn assets_mtime() -> jiff::Timestamp {
     static STARTED: std::sync::OnceLock<jiff::Timestamp> = std::sync::OnceLock::new();
     *STARTED.get_or_init(|| {
@@ -304,102 +304,70 @@ fn multicall(calls: &[(&str, Option<&str>)]) -> Value {
 }
 
 /// Whether `namespec` names one process, as `make_callback` looks it up (`split_namespec`:
-/// `g:*` and `g:` name no process, a bare name is a group of its own name).
+/// `g:*` and `g:` name no process, a bare name is a group of its own name), which is what
+/// `getProcessInfo`'s `BAD_NAME` says. Any other fault (shutting down) leaves the action to
+/// fail with it, as it fails in Python.
 async fn process_exists(rpc: &dyn WebRpc, namespec: &str) -> bool {
-    let (group, name) = match namespec.split_once(':') {
-        Some((_, "" | "*")) => return false,
-        Some((g, n)) => (g, n),
-        None => (namespec, namespec),
-    };
-    rows(rpc).await.is_ok_and(|rows| rows.iter().any(|r| r.group == group && r.name == name))
+    let info = rpc.call("supervisor.getProcessInfo", vec![Value::Str(namespec.to_string())]).await;
+    !matches!(info, Err(fault) if fault.code == FaultCode::BadName)
 }
 
+/// Ours: a whole group's start, stop or restart (stop, then start), with the processes that
+/// failed named in the message.
 async fn group_action(rpc: &dyn WebRpc, action: &str, group: &str) -> String {
     let g = || vec![Value::Str(group.to_string())];
     let (result, done) = match action {
         "startgroup" => (rpc.call("supervisor.startProcessGroup", g()).await, "started"),
         "stopgroup" => (rpc.call("supervisor.stopProcessGroup", g()).await, "stopped"),
         _ => {
-            let calls = multicall(&[
-                ("supervisor.stopProcessGroup", Some(group)),
-                ("supervisor.startProcessGroup", Some(group)),
-            ]);
-            let result = rpc.call("system.multicall", vec![calls]).await;
-            // The stop's faults (nothing was running) do not matter; the start's do.
-            let start = result.map(|v| match v {
-                Value::Array(mut results) if results.len() == 2 => results.remove(1),
-                other => other,
-            });
-            match start {
-                Ok(Value::Struct(fault)) => {
-                    let member =
-                        |k: &str| fault.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-                    let text = member("faultString").and_then(|v| v.as_str().map(str::to_string));
-                    return match text {
-                        Some(text) if text.starts_with("BAD_NAME") => {
-                            format!("No such group named {group}")
-                        }
-                        Some(text) => format!("ERROR: Group {group}: {text}"),
-                        None => format!("Group {group} restarted"),
-                    };
-                }
-                other => (other, "restarted"),
-            }
+            // What the stop says does not matter (nothing may have been running); a group
+            // that does not exist is reported by the start.
+            let _ = rpc.call("supervisor.stopProcessGroup", g()).await;
+            (rpc.call("supervisor.startProcessGroup", g()).await, "restarted")
         }
     };
-    match result {
-        Ok(Value::Array(results)) => {
-            let failed: Vec<String> = results
-                .iter()
-                .filter_map(|r| {
-                    let Value::Struct(members) = r else { return None };
-                    let get = |k: &str| members.iter().find(|(n, _)| n == k).map(|(_, v)| v);
-                    let status = match get("status") {
-                        Some(Value::Int(s)) => *s,
-                        _ => return None,
-                    };
-                    (status != FaultCode::Success.code()).then(|| {
-                        let text =
-                            |k| get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-                        let (g, n) = (text("group"), text("name"));
-                        let spec = if g == n { n } else { format!("{g}:{n}") };
-                        format!("{spec}: {}", text("description"))
-                    })
-                })
-                .collect();
-            if failed.is_empty() {
-                format!("Group {group} {done}")
-            } else {
-                format!("ERROR: Group {group}: {}", failed.join("; "))
-            }
+    let results = match result {
+        Ok(Value::Array(results)) => results,
+        Ok(_) => Vec::new(),
+        Err(fault) if fault.code == FaultCode::BadName => {
+            return format!("No such group named {group}");
         }
-        Ok(_) => format!("Group {group} {done}"),
-        Err(fault) if fault.code == FaultCode::BadName => format!("No such group named {group}"),
-        Err(fault) => format!("ERROR: Group {group}: {}", unexpected(&fault)),
+        Err(fault) => return format!("ERROR: Group {group}: {}", unexpected(&fault)),
+    };
+    let text =
+        |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| r.get("status").and_then(Value::as_i64) != Some(FaultCode::Success.code()))
+        .map(|r| {
+            let (g, n) = (text(r, "group"), text(r, "name"));
+            let spec = if g == n { n } else { format!("{g}:{n}") };
+            format!("{spec}: {}", text(r, "description"))
+        })
+        .collect();
+    if failed.is_empty() {
+        format!("Group {group} {done}")
+    } else {
+        format!("ERROR: Group {group}: {}", failed.join("; "))
     }
 }
 
-/// Every process, sorted by (group, name) as the status page lists them.
+/// Every process, in `getAllProcessInfo`'s order: by group name, then process name, which is
+/// the (group, name) order `web.py` sorts its rows in.
 async fn rows(rpc: &dyn WebRpc) -> Result<Vec<ProcessRow>, Fault> {
     let all = rpc.call("supervisor.getAllProcessInfo", vec![]).await?;
     let Value::Array(infos) = all else { return Ok(Vec::new()) };
-    let mut rows: Vec<ProcessRow> = infos
+    let text =
+        |info: &Value, k: &str| info.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    Ok(infos
         .iter()
-        .filter_map(|info| {
-            let Value::Struct(members) = info else { return None };
-            let get = |k: &str| {
-                members.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.as_str()).unwrap_or("")
-            };
-            Some(ProcessRow {
-                group: get("group").to_string(),
-                name: get("name").to_string(),
-                statename: get("statename").to_string(),
-                description: get("description").to_string(),
-            })
+        .map(|info| ProcessRow {
+            group: text(info, "group"),
+            name: text(info, "name"),
+            statename: text(info, "statename"),
+            description: text(info, "description"),
         })
-        .collect();
-    rows.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
-    Ok(rows)
+        .collect())
 }
 
 /// The headers of every page `web.py` renders.

@@ -15,8 +15,27 @@ struct Fake {
 }
 
 impl WebRpc for Fake {
-    fn call(&self, method: &str, _params: Vec<Value>) -> BoxFuture<Result<Value, Fault>> {
+    fn call(&self, method: &str, params: Vec<Value>) -> BoxFuture<Result<Value, Fault>> {
         self.calls.lock().unwrap().push(method.to_string());
+        if method == "supervisor.getProcessInfo" {
+            // The daemon's lookup: `g:name`, or a bare name for a group of its own name.
+            let spec = params[0].as_str().unwrap().to_string();
+            let (group, name) = spec.split_once(':').unwrap_or((&spec, &spec));
+            let found = self.replies.iter().find(|(m, _)| *m == "supervisor.getAllProcessInfo");
+            let known = match found {
+                Some((_, Ok(Value::Array(infos)))) => infos.iter().any(|i| {
+                    i.get("group").and_then(Value::as_str) == Some(group)
+                        && i.get("name").and_then(Value::as_str) == Some(name)
+                }),
+                _ => false,
+            };
+            let reply = if known {
+                Ok(Value::Bool(true))
+            } else {
+                Err(Fault::with(FaultCode::BadName, &spec))
+            };
+            return Box::pin(async move { reply });
+        }
         let reply = self
             .replies
             .iter()
